@@ -1,0 +1,1 @@
+"""Command handlers: the only writers of events."""

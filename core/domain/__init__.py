@@ -1,0 +1,1 @@
+"""Aggregates of the centres' domain (ServiceRequest, Citizen, Centre, Queue, Staff, Catalog)."""

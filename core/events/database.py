@@ -1,0 +1,57 @@
+"""Connections: the asyncpg pool khidma's store uses, and where the database is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from ..config import Settings
+
+
+def server_settings(settings: Settings) -> dict[str, str]:
+    """Session settings for every khidma connection."""
+    return {
+        "search_path": settings.db_schema,
+        "application_name": "khidma",
+        # A forgotten open transaction would hold the sequencer's horizon back for everyone.
+        "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
+        "jit": "off",
+    }
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=_encode_jsonb,
+        decoder=orjson.loads,
+        format="text",
+    )
+
+
+def _encode_jsonb(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+async def connect(dsn: str, settings: Settings) -> asyncpg.Connection:
+    """One connection with khidma's session settings (for LISTEN and migrations)."""
+    conn = await asyncpg.connect(dsn, server_settings=server_settings(settings))
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    """The shared pool; every connection has khidma's session settings and a jsonb codec."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        server_settings=server_settings(settings),
+        init=_init_connection,
+    )
+    assert pool is not None
+    return pool

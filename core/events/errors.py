@@ -1,0 +1,48 @@
+"""Errors the event store raises; each names what was wrong."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class EventStoreError(Exception):
+    """Base class of the event store's errors."""
+
+
+class InvalidEventError(EventStoreError, ValueError):
+    """An append was refused before anything was written; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ConcurrencyError(EventStoreError):
+    """Another writer got to the stream first; nothing of this append was written."""
+
+    def __init__(self, stream_id: UUID, expected_version: int | None, actual_version: int) -> None:
+        expected = "any" if expected_version is None else str(expected_version)
+        super().__init__(
+            f"stream {stream_id}: expected version {expected}, actual version {actual_version}"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class UnknownTopicError(EventStoreError, LookupError):
+    """A recorded event's topic names no class this process can load."""
+
+    def __init__(self, topic: str, stream_id: UUID, version: int) -> None:
+        super().__init__(
+            f"unknown topic {topic!r} (stream {stream_id}, version {version}): "
+            "the event class was renamed or removed without an upcaster"
+        )
+        self.topic = topic
+        self.stream_id = stream_id
+        self.version = version
+
+
+class MigrationError(EventStoreError):
+    """The database schema is newer than this code, or a migration failed."""

@@ -1,0 +1,141 @@
+"""The shapes of events going into and coming out of the store, and their validation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from .errors import InvalidEventError
+
+MetadataValue = str | int | bool | None
+
+# The keys DESIGN.md asks every command to carry; others are allowed if well-formed.
+METADATA_KEYS = (
+    "actor_id",
+    "actor_role",
+    "centre",
+    "agency",
+    "channel",
+    "correlation_id",
+    "causation_id",
+    "idempotency_key",
+)
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_TOPIC = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
+MAX_METADATA_VALUE = 1_000
+MAX_TOPIC = 400
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append to one stream: its topic and its serialised state."""
+
+    topic: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event with its stream and version fixed by the caller."""
+
+    stream_id: UUID
+    version: int
+    topic: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored; ``position`` is None until the sequencer has logged it."""
+
+    position: int | None
+    event_id: int
+    stream_id: UUID
+    version: int
+    topic: str
+    data: bytes
+    metadata: Mapping[str, MetadataValue]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What one committed append wrote: its events' ids and its transaction's id."""
+
+    tx_id: int
+    event_ids: tuple[int, ...]
+    last_versions: Mapping[UUID, int]
+
+    @property
+    def last_event(self) -> tuple[int, int]:
+        """The (tx_id, event_id) the sequencer must pass for this append to be readable."""
+        return self.tx_id, self.event_ids[-1]
+
+
+def check_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValue]:
+    """Return metadata as a plain dict, or raise naming the bad key."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InvalidEventError("metadata", f"expected a mapping, got {type(metadata).__name__}")
+    checked: dict[str, MetadataValue] = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise InvalidEventError(f"metadata.{key}", "keys are lower-case identifiers")
+        if isinstance(value, UUID):
+            value = str(value)
+        if value is not None and not isinstance(value, str | int | bool):
+            raise InvalidEventError(
+                f"metadata.{key}", f"values are text, integers or booleans, not {type(value).__name__}"
+            )
+        if isinstance(value, str) and len(value) > MAX_METADATA_VALUE:
+            raise InvalidEventError(f"metadata.{key}", f"longer than {MAX_METADATA_VALUE} characters")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+            raise InvalidEventError(f"metadata.{key}", "integer out of the exact JSON range")
+        checked[key] = value
+    return checked
+
+
+def check_events(events: Sequence[PendingEvent], max_bytes: int) -> None:
+    """Raise naming the first event that cannot be stored."""
+    if not events:
+        raise InvalidEventError("events", "at least one event is required")
+    seen: set[tuple[UUID, int]] = set()
+    for i, event in enumerate(events):
+        where = f"events[{i}]"
+        if not isinstance(event.stream_id, UUID):
+            raise InvalidEventError(f"{where}.stream_id", "expected a UUID")
+        if not isinstance(event.version, int) or isinstance(event.version, bool):
+            raise InvalidEventError(f"{where}.version", "expected an integer")
+        if not 0 <= event.version < 2**63:
+            raise InvalidEventError(f"{where}.version", "out of range")
+        if (event.stream_id, event.version) in seen:
+            raise InvalidEventError(f"{where}.version", f"version {event.version} given twice")
+        seen.add((event.stream_id, event.version))
+        if not isinstance(event.topic, str) or not _TOPIC.match(event.topic):
+            raise InvalidEventError(f"{where}.topic", f"not a topic: {event.topic!r}")
+        if len(event.topic) > MAX_TOPIC:
+            raise InvalidEventError(f"{where}.topic", f"longer than {MAX_TOPIC} characters")
+        if not isinstance(event.data, bytes):
+            raise InvalidEventError(f"{where}.data", "expected bytes")
+        if len(event.data) > max_bytes:
+            raise InvalidEventError(
+                f"{where}.data", f"{len(event.data)} bytes is over the limit of {max_bytes}"
+            )
+
+
+def check_topics(topics: Sequence[str] | None) -> list[str] | None:
+    """Validate a topic filter for reads."""
+    if topics is None:
+        return None
+    if isinstance(topics, str):
+        raise InvalidEventError("topics", "expected a list of topics, not one string")
+    checked = list(topics)
+    for i, topic in enumerate(checked):
+        if not isinstance(topic, str) or not _TOPIC.match(topic):
+            raise InvalidEventError(f"topics[{i}]", f"not a topic: {topic!r}")
+    return checked

@@ -1,0 +1,127 @@
+"""The sequencer: gives committed events their contiguous, chained log positions.
+
+At most one runs at a time across all processes (an advisory lock inside ``sequence_events``).
+Any process may run it: the server's background loop, a writer waiting to read its own
+write, or a reader that finds the log behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+
+from .locks import channel, lock_key
+from .notify import Signal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """How far the log reaches: the last sequenced (tx_id, event_id) and its position."""
+
+    tx_id: int = 0
+    event_id: int = 0
+    position: int = 0
+
+    @classmethod
+    def parse(cls, payload: str) -> Cursor | None:
+        """Read a ``position:tx:event_id`` NOTIFY payload."""
+        try:
+            position, tx, event_id = payload.split(":")
+            return cls(int(tx), int(event_id), int(position))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """Events committed but not yet in the log, and how long the oldest has waited."""
+
+    events: int
+    seconds: float
+
+
+class Sequencer:
+    def __init__(self, pool: asyncpg.Pool, schema: str, batch: int, progress: Signal) -> None:
+        self._pool = pool
+        self._lock_key = lock_key(schema, "sequencer")
+        self._channel = channel(schema)
+        self._batch = batch
+        self._progress = progress
+        self._running = asyncio.Lock()
+        self.cursor = Cursor()
+
+    def advance(self, cursor: Cursor) -> None:
+        """Move the known cursor forward (never back) and wake whoever waits on it."""
+        if cursor > self.cursor:
+            self.cursor = cursor
+        self._progress.fire()
+
+    async def run_once(self, past: tuple[int, int] | None = None) -> int | None:
+        """One pass: the number of events logged, or None if another process is sequencing.
+
+        With ``past``, skip the pass when the log already reaches that (tx_id, event_id):
+        concurrent waiters in one process share a pass instead of queueing for their own.
+        """
+        async with self._running:
+            if past is not None and (self.cursor.tx_id, self.cursor.event_id) >= past:
+                return 0
+            row = await self._pool.fetchrow(
+                "SELECT * FROM sequence_events($1, $2, $3)",
+                self._lock_key,
+                self._batch,
+                self._channel,
+            )
+        if row is None:
+            return None
+        self.advance(Cursor(int(row["last_tx"]), row["last_event_id"], row["last_position"]))
+        return row["sequenced"]
+
+    async def run_until_idle(self) -> int:
+        """Pass after pass until nothing more is below the horizon."""
+        total = 0
+        while True:
+            done = await self.run_once()
+            if not done:
+                return total
+            total += done
+            if done < self._batch:
+                return total
+
+    async def wait_past(self, target: tuple[int, int], timeout: float) -> None:
+        """Return once the log holds the event ``target`` (tx_id, event_id); drive it if needed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (self.cursor.tx_id, self.cursor.event_id) < target:
+            done = await self.run_once(past=target)
+            if (self.cursor.tx_id, self.cursor.event_id) >= target:
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"event {target} not sequenced within {timeout}s")
+            if not done:
+                # Another process is sequencing, or an older transaction holds the horizon.
+                await self._progress.wait(min(remaining, 0.005 if done is None else 0.002))
+
+    async def lag(self) -> Lag:
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS events,"
+            " coalesce(extract(epoch FROM clock_timestamp() - min(e.recorded_at)), 0) AS seconds"
+            " FROM events e, sequencer_state s"
+            " WHERE (e.tx_id, e.event_id) > (s.last_tx, s.last_event_id)"
+        )
+        assert row is not None
+        return Lag(events=row["events"], seconds=float(row["seconds"]))
+
+    async def run_forever(self, interval: float, wake: Signal) -> None:
+        """The background loop of ``khidma serve``: on every local append, else every interval."""
+        while True:
+            try:
+                await self.run_until_idle()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("sequencer pass failed (%s); retrying", error)
+            await wake.wait(interval)

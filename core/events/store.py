@@ -1,0 +1,326 @@
+"""The event store: append, read, subscribe and wait, over an asyncpg pool."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from ..config import Settings
+from . import database
+from .errors import ConcurrencyError, InvalidEventError
+from .hashing import canonical_metadata, content_hash
+from .locks import channel
+from .notify import Listener, Signal
+from .records import (
+    Appended,
+    NewEvent,
+    PendingEvent,
+    RecordedEvent,
+    check_events,
+    check_metadata,
+    check_topics,
+)
+from .sequencer import Cursor, Lag, Sequencer
+from .verify import ChainReport, verify_chain
+
+log = logging.getLogger(__name__)
+
+_CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+_INSERT = """
+INSERT INTO events (stream_id, version, topic, data, metadata, content_hash)
+SELECT s, v, t, d, $5::jsonb, h
+FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $6::bytea[]) AS u(s, v, t, d, h)
+"""
+# One statement: the expected-version check and the insert cannot be separated by another
+# writer's commit without the unique constraint catching it.
+_APPEND = (
+    _INSERT
+    + "WHERE (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1[1]) = $7"
+    + " RETURNING event_id, tx_id::text"
+)
+_RECORD = _INSERT + " RETURNING event_id, tx_id::text"
+_COLUMNS = "e.event_id, e.stream_id, e.version, e.topic, e.data, e.metadata, e.recorded_at"
+
+
+class EventStore:
+    """khidma's event store. Open it with :meth:`open`; close it with :meth:`close`."""
+
+    def __init__(self, pool: asyncpg.Pool, dsn: str, settings: Settings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.progress = Signal()
+        self.appended = Signal()
+        self.sequencer = Sequencer(pool, settings.db_schema, settings.sequencer_batch, self.progress)
+        self._listener = Listener(
+            lambda: database.connect(dsn, settings), channel(settings.db_schema), self._notified
+        )
+
+    @classmethod
+    async def open(cls, dsn: str, settings: Settings) -> EventStore:
+        """Connect (the schema must already be migrated) and start listening for the log."""
+        pool = await database.create_pool(dsn, settings)
+        store = cls(pool, dsn, settings)
+        try:
+            await store._listener.start()
+            await store.sequencer.run_once()
+        except BaseException:
+            await pool.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._listener.close()
+        await self.pool.close()
+
+    @property
+    def listener(self) -> Listener:
+        return self._listener
+
+    def _notified(self, payload: str) -> None:
+        cursor = Cursor.parse(payload)
+        if cursor is None:
+            self.progress.fire()
+        else:
+            self.sequencer.advance(cursor)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def append(
+        self,
+        stream_id: UUID,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Appended:
+        """Append ``events`` to a stream now at ``expected_version`` (0 for a new stream).
+
+        Raises ConcurrencyError (with the actual version) if the stream has moved on, and
+        InvalidEventError naming the field for bad input; either way nothing is written.
+        """
+        if not isinstance(expected_version, int) or expected_version < 0:
+            raise InvalidEventError("expected_version", "expected an integer ≥ 0")
+        if not isinstance(events, Sequence) or isinstance(events, str | bytes):
+            raise InvalidEventError("events", "expected a list of events")
+        pending = [
+            PendingEvent(stream_id, expected_version + i, getattr(e, "topic", None), getattr(e, "data", None))  # type: ignore[arg-type]
+            for i, e in enumerate(events, start=1)
+        ]
+        return await self._write(_APPEND, pending, metadata, expected_version)
+
+    async def record(
+        self, events: Sequence[PendingEvent], metadata: Mapping[str, Any] | None = None
+    ) -> Appended:
+        """Write events whose versions the caller fixed, over any number of streams, at once.
+
+        A version already taken raises ConcurrencyError; nothing is written.
+        """
+        return await self._write(_RECORD, list(events), metadata, None)
+
+    async def _write(
+        self,
+        sql: str,
+        events: list[PendingEvent],
+        metadata: Mapping[str, Any] | None,
+        expected_version: int | None,
+    ) -> Appended:
+        check_events(events, self.settings.max_event_bytes)
+        meta = canonical_metadata(check_metadata(metadata))
+        hashes = [content_hash(e.stream_id, e.version, e.topic, e.data, meta) for e in events]
+        args: list[Any] = [
+            [e.stream_id for e in events],
+            [e.version for e in events],
+            [e.topic for e in events],
+            [e.data for e in events],
+            meta,
+            hashes,
+        ]
+        if expected_version is not None:
+            args.append(expected_version)
+        try:
+            rows = await self.pool.fetch(sql, *args)
+        except asyncpg.UniqueViolationError:
+            rows = []
+        if len(rows) != len(events):
+            stream_id = events[0].stream_id
+            if expected_version is None:
+                stream_id = await self._first_taken(events)
+            raise ConcurrencyError(stream_id, expected_version, await self.version(stream_id))
+        self.appended.fire()
+        self.progress.fire()
+        last_versions: dict[UUID, int] = {}
+        for e in events:
+            last_versions[e.stream_id] = max(e.version, last_versions.get(e.stream_id, 0))
+        return Appended(int(rows[0][1]), tuple(r[0] for r in rows), last_versions)
+
+    async def _first_taken(self, events: list[PendingEvent]) -> UUID:
+        row = await self.pool.fetchrow(
+            "SELECT stream_id FROM events e JOIN unnest($1::uuid[], $2::bigint[]) AS u(s, v)"
+            " ON e.stream_id = u.s AND e.version = u.v LIMIT 1",
+            [e.stream_id for e in events],
+            [e.version for e in events],
+        )
+        return row["stream_id"] if row else events[0].stream_id
+
+    async def version(self, stream_id: UUID) -> int:
+        """The stream's current version (0 if it has no events)."""
+        return await self.pool.fetchval(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
+
+    async def sequenced(self, appended: Appended, timeout: float = 10.0) -> list[int]:
+        """Wait until an append is in the log (readable by everyone); return its positions."""
+        await self.sequencer.wait_past(appended.last_event, timeout)
+        rows = await self.pool.fetch(
+            "SELECT position FROM event_log WHERE event_id = ANY($1::bigint[]) ORDER BY position",
+            list(appended.event_ids),
+        )
+        return [r[0] for r in rows]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def read_stream(
+        self, stream_id: UUID, from_version: int = 0, to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        """A stream's events with ``from_version <= version <= to_version``, in order."""
+        if not isinstance(stream_id, UUID):
+            raise InvalidEventError("stream_id", "expected a UUID")
+        rows = await self.pool.fetch(
+            f"SELECT l.position, {_COLUMNS} FROM events e"
+            " LEFT JOIN event_log l ON l.event_id = e.event_id"
+            " WHERE e.stream_id = $1 AND e.version >= $2 AND ($3::bigint IS NULL OR e.version <= $3)"
+            " ORDER BY e.version",
+            stream_id,
+            from_version,
+            to_version,
+        )
+        return [RecordedEvent(*r) for r in rows]
+
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, topics: Sequence[str] | None = None
+    ) -> list[RecordedEvent]:
+        """Up to ``limit`` logged events after ``after_position``, in position order.
+
+        A reader that reaches the end of the log runs the sequencer once, so events never wait
+        on a particular process being alive to be logged.
+        """
+        if not isinstance(after_position, int) or after_position < 0:
+            raise InvalidEventError("after_position", "expected an integer ≥ 0")
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidEventError("limit", "expected an integer ≥ 1")
+        checked = check_topics(topics)
+        events = await self._read_log(after_position, limit, checked)
+        if len(events) < limit and await self.sequencer.run_once():
+            more = await self._read_log(
+                events[-1].position if events else after_position, limit - len(events), checked
+            )
+            events.extend(more)
+        return events
+
+    async def _read_log(
+        self, after: int, limit: int, topics: list[str] | None
+    ) -> list[RecordedEvent]:
+        if topics is None:
+            rows = await self.pool.fetch(
+                f"SELECT l.position, {_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
+                " WHERE l.position > $1 ORDER BY l.position LIMIT $2",
+                after,
+                limit,
+            )
+        else:
+            rows = await self.pool.fetch(
+                f"SELECT l.position, {_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
+                " WHERE l.position > $1 AND e.topic = ANY($3::text[])"
+                " ORDER BY l.position LIMIT $2",
+                after,
+                limit,
+                topics,
+            )
+        return [RecordedEvent(*r) for r in rows]
+
+    async def head(self) -> int:
+        """The last position in the log (0 when empty)."""
+        return await self.pool.fetchval("SELECT last_position FROM sequencer_state")
+
+    async def wait_for(self, position: int, timeout: float = 10.0) -> None:
+        """Return once the log reaches ``position``; raise TimeoutError after ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.sequencer.cursor.position < position:
+            await self.sequencer.run_once()
+            remaining = deadline - loop.time()
+            if self.sequencer.cursor.position >= position:
+                return
+            if remaining <= 0:
+                raise TimeoutError(f"log did not reach position {position} within {timeout}s")
+            await self.progress.wait(min(remaining, self.settings.poll_interval))
+
+    async def subscribe(
+        self, after_position: int = 0, topics: Sequence[str] | None = None, batch: int = 500
+    ) -> AsyncIterator[RecordedEvent]:
+        """Every logged event after ``after_position``, then new ones as they are logged.
+
+        Woken by NOTIFY, polling every ``poll_interval`` when no notice comes, and riding out
+        dropped connections: it resumes from the last position it yielded.
+        """
+        position = after_position
+        delay = 0.05
+        while True:
+            logged_before = self.sequencer.cursor.position
+            try:
+                events = await self.read_all(position, batch, topics)
+            except _CONNECTION_ERRORS as error:
+                log.warning("subscription read failed (%s); retrying in %.2fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = 0.05
+            for event in events:
+                assert event.position is not None
+                position = event.position
+                yield event
+            if len(events) < batch:
+                # Everything logged before the read was seen by it, matching or not.
+                position = max(position, logged_before)
+                await self.progress.wait(self.settings.poll_interval)
+
+    # -- health and audit ------------------------------------------------------------------
+
+    async def lag(self) -> Lag:
+        """The sequencer's lag: events committed but not yet logged, and the oldest's age."""
+        return await self.sequencer.lag()
+
+    async def verify_chain(self, from_position: int = 1, to_position: int | None = None) -> ChainReport:
+        """Recompute content and chain hashes over a range of the log."""
+        return await verify_chain(self.pool, from_position, to_position)
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    async def save_snapshot(self, stream_id: UUID, version: int, topic: str, data: bytes) -> None:
+        """Keep an aggregate's state at ``version``; snapshots are not events and not chained."""
+        check_events([PendingEvent(stream_id, version, topic, data)], self.settings.max_event_bytes)
+        await self.pool.execute(
+            "INSERT INTO snapshots (stream_id, version, topic, data) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (stream_id, version) DO UPDATE SET topic = $3, data = $4",
+            stream_id,
+            version,
+            topic,
+            data,
+        )
+
+    async def latest_snapshot(
+        self, stream_id: UUID, max_version: int | None = None
+    ) -> tuple[int, str, bytes] | None:
+        """(version, topic, data) of the newest snapshot at or below ``max_version``."""
+        row = await self.pool.fetchrow(
+            "SELECT version, topic, data FROM snapshots WHERE stream_id = $1"
+            " AND ($2::bigint IS NULL OR version <= $2) ORDER BY version DESC LIMIT 1",
+            stream_id,
+            max_version,
+        )
+        return None if row is None else (row[0], row[1], row[2])

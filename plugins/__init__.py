@@ -1,0 +1,1 @@
+"""Agency connectors and other integrations, as pluggy plugins."""
