@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +20,15 @@ def embedded_postgres(pgdata: Path) -> Iterator[str]:
     pgserver counts the processes using a data directory and stops the server when the last
     one leaves, so a second ``khidma`` command against the same directory shares it.
     """
-    import pgserver  # imported here: it is slow to import and unneeded with a database URL
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime dir, which warns on servers without a login
+        # session (no XDG_RUNTIME_DIR); its fallback is fine.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import pgserver  # here, not at the top: slow to import, unneeded with a database URL
 
-    pgdata = pgdata.resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        pgdata = pgdata.resolve()
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
