@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Iterator
+
+import uvicorn
 
 from .config import Settings
 from .events import database
@@ -29,3 +33,36 @@ async def open_store(dsn: str, settings: Settings) -> AsyncIterator[EventStore]:
         yield store
     finally:
         await store.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus re-raising SIGTERM after shutdown: we still have a database to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+async def serve(dsn: str, settings: Settings, host: str, port: int) -> None:
+    """Run the HTTP API and the background sequencer until SIGINT or SIGTERM."""
+    from khidma.schema.app import create_app
+
+    async with open_store(dsn, settings) as store:
+        sequencer = asyncio.create_task(
+            store.sequencer.run_forever(settings.sequencer_interval, store.appended),
+            name="khidma-sequencer",
+        )
+        try:
+            config = uvicorn.Config(create_app(store), host=host, port=port, log_level="info")
+            await _Server(config).serve()
+        finally:
+            sequencer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sequencer

@@ -41,6 +41,8 @@ def database_url(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    log.info("no KHIDMA_DATABASE_URL: using the embedded PostgreSQL in %s", settings.embedded_pgdata)
+    log.info(
+        "no KHIDMA_DATABASE_URL: using the embedded PostgreSQL in %s", settings.embedded_pgdata
+    )
     with embedded_postgres(settings.embedded_pgdata) as url:
         yield url

@@ -90,10 +90,13 @@ def check_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValu
             value = str(value)
         if value is not None and not isinstance(value, str | int | bool):
             raise InvalidEventError(
-                f"metadata.{key}", f"values are text, integers or booleans, not {type(value).__name__}"
+                f"metadata.{key}",
+                f"values are text, integers or booleans, not {type(value).__name__}",
             )
         if isinstance(value, str) and len(value) > MAX_METADATA_VALUE:
-            raise InvalidEventError(f"metadata.{key}", f"longer than {MAX_METADATA_VALUE} characters")
+            raise InvalidEventError(
+                f"metadata.{key}", f"longer than {MAX_METADATA_VALUE} characters"
+            )
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
             raise InvalidEventError(f"metadata.{key}", "integer out of the exact JSON range")
         checked[key] = value

@@ -45,7 +45,11 @@ async def verify_chain(
     if from_position < 1:
         raise ValueError("from_position: positions start at 1")
     if to_position is None:
-        to_position = await pool.fetchval("SELECT coalesce(max(position), 0) FROM event_log")
+        # The sequencer's own count too: a truncated tail leaves no gap in event_log to find.
+        to_position = await pool.fetchval(
+            "SELECT greatest((SELECT coalesce(max(position), 0) FROM event_log),"
+            " (SELECT last_position FROM sequencer_state))"
+        )
     report = ChainReport(from_position, to_position)
     previous = GENESIS
     if from_position > 1:
@@ -91,11 +95,15 @@ async def verify_chain(
             link = chain_hash(previous, stored)
             if link != stored_chain:
                 report.problems.append(
-                    ChainProblem(position, "chain_broken", "chain hash does not follow the previous")
+                    ChainProblem(
+                        position, "chain_broken", "chain hash does not follow the previous"
+                    )
                 )
             previous = stored_chain
         after = rows[-1][0]
     while expected_position <= to_position:
-        report.problems.append(ChainProblem(expected_position, "position_missing", "log row deleted"))
+        report.problems.append(
+            ChainProblem(expected_position, "position_missing", "log row deleted")
+        )
         expected_position += 1
     return report

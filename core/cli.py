@@ -1,0 +1,63 @@
+"""The ``khidma`` command: serve, migrate, db url."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from .bootstrap import migrate_database, serve
+from .config import Settings, SettingsError
+from .events.embedded import database_url
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="khidma",
+        description="khidma (خدمة): the back end of the citizen service centres.",
+        epilog="Without KHIDMA_DATABASE_URL, an embedded PostgreSQL in ./.khidma/pgdata is used.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run the API and the sequencer")
+    run.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="TCP port (default 8000)")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    db = commands.add_parser("db", help="database helpers")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("url", help="print the URL of the database khidma uses")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it narrates every pg_ctl call
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"khidma: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        host = args.host or settings.host
+        port = args.port or settings.port
+        with database_url(settings) as dsn:
+            asyncio.run(serve(dsn, settings, host, port))
+        return 0
+    if args.command == "migrate":
+        with database_url(settings) as dsn:
+            applied = asyncio.run(migrate_database(dsn, settings))
+        print("applied: " + ", ".join(applied) if applied else "up to date")
+        return 0
+    if args.command == "db":
+        with database_url(settings) as dsn:
+            print(dsn)
+        if not settings.database_url:
+            print("(the embedded server stops when its last khidma process exits)", file=sys.stderr)
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
