@@ -46,3 +46,13 @@ class UnknownTopicError(EventStoreError, LookupError):
 
 class MigrationError(EventStoreError):
     """The database schema is newer than this code, or a migration failed."""
+
+
+class AggregateNotFoundError(EventStoreError, LookupError):
+    """No events were found for an aggregate (at or below the version asked for)."""
+
+    def __init__(self, aggregate_id: UUID, version: int | None = None) -> None:
+        at = "" if version is None else f" at or below version {version}"
+        super().__init__(f"aggregate {aggregate_id} not found{at}")
+        self.aggregate_id = aggregate_id
+        self.version = version

@@ -1,0 +1,133 @@
+"""AggregateRepository: eventsourcing aggregates saved to and loaded from khidma's event store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate, Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import TopicError, get_topic
+
+from .errors import AggregateNotFoundError, InvalidEventError, UnknownTopicError
+from .records import Appended, NewEvent
+from .transcoder import new_mapper
+
+if TYPE_CHECKING:
+    from .store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One aggregate's mapped events, and the snapshot to keep once they are written."""
+
+    aggregate_id: UUID
+    expected_version: int
+    events: list[NewEvent]
+    snapshot: StoredEvent | None
+
+
+class AggregateRepository:
+    """Saves aggregates' pending events with optimistic concurrency; loads them via snapshots."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        snapshot_every: int | None = None,
+        mapper: Mapper[UUID] | None = None,
+    ) -> None:
+        every = store.settings.snapshot_every if snapshot_every is None else snapshot_every
+        if every < 1:
+            raise ValueError(f"snapshot_every must be at least 1, got {every}")
+        self.store = store
+        self.snapshot_every = every
+        self.mapper = mapper if mapper is not None else new_mapper()
+
+    async def save(
+        self, *aggregates: BaseAggregate[UUID], metadata: Mapping[str, Any] | None = None
+    ) -> list[Appended]:
+        """Append each aggregate's pending events in its own append; ConcurrencyError if stale."""
+        # Aggregates before a stale one in ``aggregates`` stay saved: appends are per stream.
+        # Map everything (and take snapshots) before the first await, so an event that cannot be
+        # serialised leaves every aggregate as it was, and a snapshot is the state at exactly the
+        # last event written.
+        pending = [p for p in map(self._prepare, aggregates) if p is not None]
+        for aggregate in aggregates:
+            aggregate.collect_events()
+        appended = []
+        for p in pending:
+            appended.append(
+                await self.store.append(p.aggregate_id, p.events, p.expected_version, metadata)
+            )
+            if p.snapshot is not None:
+                await self._save_snapshot(p.snapshot)
+        return appended
+
+    async def get(self, aggregate_id: UUID, version: int | None = None) -> BaseAggregate[UUID]:
+        """The aggregate at ``version`` (default latest), from the newest snapshot up to it."""
+        aggregate: Any = None
+        from_version = 1
+        snapshot = await self.store.latest_snapshot(aggregate_id, max_version=version)
+        if snapshot is not None:
+            snapshot_version, topic, data = snapshot
+            aggregate = self._mutate(
+                self._domain_event(aggregate_id, snapshot_version, topic, data)
+            )
+            from_version = snapshot_version + 1
+        for record in await self.store.read_stream(aggregate_id, from_version, version):
+            event = self._domain_event(aggregate_id, record.version, record.topic, record.data)
+            aggregate = self._mutate(event, aggregate)
+        if aggregate is None:
+            raise AggregateNotFoundError(aggregate_id, version)
+        return aggregate
+
+    def _prepare(self, aggregate: BaseAggregate[UUID]) -> _Pending | None:
+        if not aggregate.pending_events:
+            return None
+        stored = [self.mapper.to_stored_event(event) for event in aggregate.pending_events]
+        before = stored[0].originator_version - 1
+        after = stored[-1].originator_version
+        snapshot = None
+        if after // self.snapshot_every > before // self.snapshot_every:
+            snapshot_class: type[Snapshot] = getattr(type(aggregate), "Snapshot", Snapshot)
+            snapshot = self.mapper.to_stored_event(snapshot_class.take(aggregate))
+        return _Pending(
+            aggregate.id, before, [NewEvent(s.topic, s.state) for s in stored], snapshot
+        )
+
+    async def _save_snapshot(self, snapshot: StoredEvent) -> None:
+        assert isinstance(snapshot.originator_id, UUID)
+        try:
+            await self.store.save_snapshot(
+                snapshot.originator_id, snapshot.originator_version, snapshot.topic, snapshot.state
+            )
+        except InvalidEventError as error:
+            # The events are written; a snapshot only saves reading them again.
+            log.warning("snapshot of %s not kept: %s", snapshot.originator_id, error)
+
+    def _domain_event(self, stream_id: UUID, version: int, topic: str, data: bytes) -> Any:
+        try:
+            return self.mapper.to_domain_event(StoredEvent(stream_id, version, topic, data))
+        except TopicError as error:
+            raise UnknownTopicError(topic, stream_id, version) from error
+
+    @staticmethod
+    def _mutate(event: Any, aggregate: Any = None) -> Any:
+        try:
+            return event.mutate(aggregate)
+        except TopicError as error:
+            # A created event or snapshot names an aggregate class that cannot be loaded.
+            topic: str = (
+                getattr(event, "originator_topic", None)
+                or getattr(event, "topic", None)
+                or get_topic(type(event))
+            )
+            raise UnknownTopicError(topic, event.originator_id, event.originator_version) from error
+
+
+__all__ = ["AggregateNotFoundError", "AggregateRepository", "new_mapper"]
