@@ -1,0 +1,98 @@
+"""The request lifecycle as data: its states, and from which states each command may run."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a request (معاملة) stands."""
+
+    SUBMITTED = "submitted"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    SENT_TO_AGENCY = "sent_to_agency"
+    AGENCY_PROCESSING = "agency_processing"
+    INFO_REQUIRED = "info_required"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+    REFUNDED = "refunded"
+    CERTIFIED = "certified"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DISPATCHED = "dispatched"
+    COLLECTED = "collected"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"
+    PORTAL = "portal"
+    APP = "app"
+
+
+class Delivery(StrEnum):
+    PICKUP = "pickup"
+    POST_OFFICE = "post_office"
+    HOME = "home"
+
+
+class Collector(StrEnum):
+    """Who may collect a document (DOMAIN.md: the person, a first-degree relative, a proxy)."""
+
+    SELF = "self"
+    FIRST_DEGREE_RELATIVE = "first_degree_relative"
+    PROXY = "proxy"
+
+
+class ClockRule(StrEnum):
+    """After waiting on the citizen, the due date counts on (continue) or starts over."""
+
+    CONTINUE = "continue"
+    RESTART = "restart"
+
+
+FIRST_DEGREE = frozenset({"father", "mother", "son", "daughter", "spouse"})
+
+
+S = Status
+# Free services skip payment: they may be sent from SUBMITTED (the command checks the fee).
+ALLOWED_FROM: dict[str, frozenset[Status]] = {
+    "assess the fee of": frozenset({S.SUBMITTED}),
+    "record payment for": frozenset({S.AWAITING_PAYMENT}),
+    "send to the agency": frozenset({S.SUBMITTED, S.PAID}),
+    "record the agency's acceptance of": frozenset({S.SENT_TO_AGENCY}),
+    "ask for information on": frozenset({S.SENT_TO_AGENCY, S.AGENCY_PROCESSING}),
+    "provide information for": frozenset({S.INFO_REQUIRED}),
+    "issue": frozenset({S.SENT_TO_AGENCY, S.AGENCY_PROCESSING}),
+    "reject": frozenset({S.SENT_TO_AGENCY, S.AGENCY_PROCESSING, S.INFO_REQUIRED}),
+    "refund": frozenset({S.REJECTED, S.CANCELLED}),
+    "certify": frozenset({S.ISSUED}),
+    "mark ready": frozenset({S.CERTIFIED}),
+    "change the pickup centre of": frozenset(
+        {
+            S.SUBMITTED,
+            S.AWAITING_PAYMENT,
+            S.PAID,
+            S.SENT_TO_AGENCY,
+            S.AGENCY_PROCESSING,
+            S.INFO_REQUIRED,
+            S.ISSUED,
+            S.CERTIFIED,
+            S.READY_FOR_PICKUP,
+        }
+    ),
+    "hand over": frozenset({S.READY_FOR_PICKUP}),
+    "dispatch by post": frozenset({S.CERTIFIED}),
+    "record delivery of": frozenset({S.DISPATCHED}),
+    "cancel": frozenset({S.SUBMITTED, S.AWAITING_PAYMENT, S.PAID}),
+    "expire": frozenset({S.READY_FOR_PICKUP}),
+    "assign a clerk to": frozenset(
+        set(S) - {S.COLLECTED, S.DELIVERED, S.CANCELLED, S.EXPIRED, S.REFUNDED}
+    ),
+    "add a note to": frozenset(S),
+}
+
+FINAL = frozenset({S.COLLECTED, S.DELIVERED, S.CANCELLED, S.EXPIRED, S.REFUNDED})
+WAITING_ON_CITIZEN = frozenset({S.AWAITING_PAYMENT, S.INFO_REQUIRED})

@@ -1,0 +1,217 @@
+"""The second layer of a request: fee, payment, and the agency's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from .errors import InvalidTransition, ValidationError
+from .lifecycle import ClockRule, Status
+from .request_base import Calendar, RequestBase, money
+from .text import bounded
+
+
+class RequestAtAgency(RequestBase):
+    """Fee and payment, then what the agency does with the request."""
+
+    # -- fee and payment -------------------------------------------------------------------
+
+    def assess_fee(
+        self,
+        *,
+        agency_fee: int,
+        surcharge: int,
+        decision_ref: str | None,
+        on: date,
+        calendar: Calendar,
+        at: datetime,
+    ) -> None:
+        """Fix the fee (agency fee + centre surcharge); a free request starts its clock now."""
+        self._require("assess the fee of")
+        if self.fee is not None:
+            raise InvalidTransition("assess the fee of", self.status.value, "already assessed")
+        for name, value in (("agency_fee", agency_fee), ("surcharge", surcharge)):
+            money(name, value)
+        total = agency_fee + surcharge
+        clock = self._clock_start(on, calendar, restart=True) if total == 0 else {}
+        self._fee_assessed(
+            agency_fee=agency_fee,
+            surcharge=surcharge,
+            total=total,
+            decision_ref=decision_ref,
+            assessed_on=on,
+            clock=clock,
+            at=at,
+        )
+
+    @event("FeeAssessed")
+    def _fee_assessed(
+        self,
+        *,
+        agency_fee: int,
+        surcharge: int,
+        total: int,
+        decision_ref: str | None,
+        assessed_on: date,
+        clock: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        self.fee = {
+            "agency_fee": agency_fee,
+            "surcharge": surcharge,
+            "total": total,
+            "decision_ref": decision_ref,
+            "assessed_on": assessed_on,
+        }
+        if total > 0:
+            self.status = Status.AWAITING_PAYMENT
+        self.__dict__.update(clock)
+        self.updated_at = at
+
+    def record_payment(
+        self,
+        *,
+        payment_ref: str,
+        provider: str,
+        amount: int,
+        on: date,
+        calendar: Calendar,
+        at: datetime,
+    ) -> None:
+        """The fee was paid; the turnaround clock starts."""
+        self._require("record payment for")
+        assert self.fee is not None
+        money("amount", amount)
+        if amount != self.fee["total"]:
+            raise ValidationError("amount", f"expected {self.fee['total']} SYP, got {amount}")
+        self._paid(
+            payment_ref=bounded("payment_ref", payment_ref, 100),
+            provider=bounded("provider", provider, 100),
+            amount=amount,
+            clock=self._clock_start(on, calendar, restart=True),
+            at=at,
+        )
+
+    @event("PaymentRecorded")
+    def _paid(
+        self, *, payment_ref: str, provider: str, amount: int, clock: dict[str, Any], at: datetime
+    ) -> None:
+        self.payment = {
+            "payment_ref": payment_ref,
+            "provider": provider,
+            "amount": amount,
+            "paid_at": at,
+        }
+        self.status = Status.PAID
+        self.__dict__.update(clock)
+        self.updated_at = at
+
+    # -- the agency ------------------------------------------------------------------------
+
+    def send_to_agency(self, *, by: UUID | None, at: datetime) -> None:
+        """Forward to the agency; paid requests, or free ones straight from submission."""
+        self._require("send to the agency")
+        if self.fee is None:
+            raise InvalidTransition("send to the agency", self.status.value, "fee not assessed")
+        if self.status is Status.SUBMITTED and self.fee["total"] > 0:
+            raise InvalidTransition("send to the agency", self.status.value, "not paid")
+        self._sent(by=by, at=at)
+
+    @event("SentToAgency")
+    def _sent(self, *, by: UUID | None, at: datetime) -> None:
+        self.status = Status.SENT_TO_AGENCY
+        self.updated_at = at
+
+    def accept_at_agency(self, *, agency_reference: str, at: datetime) -> None:
+        """A reply-later agency took the request and gave its reference."""
+        self._require("record the agency's acceptance of")
+        self._accepted(agency_reference=bounded("agency_reference", agency_reference, 100), at=at)
+
+    @event("AcceptedByAgency")
+    def _accepted(self, *, agency_reference: str, at: datetime) -> None:
+        self.agency_reference = agency_reference
+        self.status = Status.AGENCY_PROCESSING
+        self.updated_at = at
+
+    def ask_for_information(self, *, what: str, on: date, calendar: Calendar, at: datetime) -> None:
+        """The agency needs more from the citizen; the clock stops."""
+        self._require("ask for information on")
+        self._information_requested(
+            what=bounded("what", what, 1000), clock=self._clock_pause(on, calendar), at=at
+        )
+
+    @event("InformationRequested")
+    def _information_requested(self, *, what: str, clock: dict[str, Any], at: datetime) -> None:
+        self.information_requested = what
+        self.status = Status.INFO_REQUIRED
+        self.__dict__.update(clock)
+        self.updated_at = at
+
+    def provide_information(
+        self, *, answer: Mapping[str, Any], on: date, calendar: Calendar, at: datetime
+    ) -> None:
+        """The citizen answered; the clock continues or restarts as the service says."""
+        self._require("provide information for")
+        if not isinstance(answer, Mapping) or not answer:
+            raise ValidationError("answer", "expected the information asked for")
+        restart = self.clock_rule is ClockRule.RESTART
+        self._information_provided(
+            answer=dict(answer), clock=self._clock_start(on, calendar, restart=restart), at=at
+        )
+
+    @event("InformationProvided")
+    def _information_provided(
+        self, *, answer: dict[str, Any], clock: dict[str, Any], at: datetime
+    ) -> None:
+        self.form = {**self.form, **answer}
+        self.information_requested = None
+        self.status = Status.AGENCY_PROCESSING
+        self.__dict__.update(clock)
+        self.updated_at = at
+
+    def issue(self, *, document_reference: str, at: datetime) -> None:
+        """The agency issued the document; it is handed to the certifying centre."""
+        self._require("issue")
+        self._issued(
+            document_reference=bounded("document_reference", document_reference, 100),
+            to_centre=self.pickup_centre or self.origin_centre,
+            at=at,
+        )
+
+    @event("Issued")
+    def _issued(self, *, document_reference: str, to_centre: str | None, at: datetime) -> None:
+        self.document_reference = document_reference
+        self.status = Status.ISSUED
+        self._hand_off(f"agency:{self.agency_code}", f"centre:{to_centre}", None, at)
+        self.updated_at = at
+
+    def reject(self, *, reason: str, at: datetime) -> None:
+        """The agency refused (e.g. a divorce not yet final); a paid fee is then refunded."""
+        self._require("reject")
+        self._rejected(reason=bounded("reason", reason, 1000), at=at)
+
+    @event("Rejected")
+    def _rejected(self, *, reason: str, at: datetime) -> None:
+        self.rejection_reason = reason
+        self.status = Status.REJECTED
+        self.clock_started_on = None
+        self.due_on = None
+        self.updated_at = at
+
+    def record_refund(self, *, refund_ref: str, at: datetime) -> None:
+        self._require("refund")
+        if self.payment is None:
+            raise InvalidTransition("refund", self.status.value, "nothing was paid")
+        self._refunded(
+            refund_ref=bounded("refund_ref", refund_ref, 100), amount=self.payment["amount"], at=at
+        )
+
+    @event("Refunded")
+    def _refunded(self, *, refund_ref: str, amount: int, at: datetime) -> None:
+        self.refund = {"refund_ref": refund_ref, "amount": amount, "refunded_at": at}
+        self.status = Status.REFUNDED
+        self.updated_at = at

@@ -1,0 +1,244 @@
+"""The first layer of a request (معاملة): submission, guards, the due-date clock, notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol, Self, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from .errors import InvalidTransition, ValidationError
+from .lifecycle import (
+    ALLOWED_FROM,
+    Channel,
+    ClockRule,
+    Collector,
+    Delivery,
+    Status,
+)
+from .text import bounded
+from .tracking import parse_tracking_number, request_id
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Calendar(Protocol):
+    """Working days: what the request's due-date clock needs of the calendar."""
+
+    def add_working_days(self, start: date, n: int) -> date: ...
+
+    def working_days_between(self, a: date, b: date) -> int: ...
+
+
+class RequestBase(Aggregate):
+    """What every request holds from submission on; see ServiceRequest for the whole."""
+
+    # -- submission ------------------------------------------------------------------------
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        tracking_number: str,
+        citizen_id: UUID,
+        service_code: str,
+        agency_code: str,
+        direct_access: bool,
+        channel: Channel | str,
+        origin_centre: str | None,
+        form: Mapping[str, Any],
+        delivery: Delivery | str,
+        pickup_centre: str | None = None,
+        post_office: str | None = None,
+        home_address: str | None = None,
+        collectors: Sequence[Collector | str],
+        turnaround_days: int,
+        clock_rule: ClockRule | str,
+        validity_days: int,
+        at: datetime,
+    ) -> Self:
+        """File a request; ``form`` must already be validated against the service's schema."""
+        tracking_number = parse_tracking_number(tracking_number)
+        channel = choice("channel", Channel, channel)
+        delivery = choice("delivery", Delivery, delivery)
+        if channel is Channel.COUNTER and not origin_centre:
+            raise ValidationError("origin_centre", "required for requests filed at a counter")
+        if delivery is Delivery.PICKUP and not pickup_centre:
+            raise ValidationError("pickup_centre", "required for pickup at a centre")
+        if delivery is Delivery.POST_OFFICE and not post_office:
+            raise ValidationError("post_office", "required for delivery to a post office")
+        if delivery is Delivery.HOME and not home_address:
+            raise ValidationError("home_address", "required for delivery to the home")
+        kinds = tuple(sorted({choice("collectors", Collector, c) for c in collectors}))
+        if not kinds:
+            raise ValidationError("collectors", "at least one kind of collector")
+        for name, value in (("turnaround_days", turnaround_days), ("validity_days", validity_days)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValidationError(name, "expected a whole number of days ≥ 0")
+        return cls(
+            tracking_number=tracking_number,
+            citizen_id=citizen_id,
+            service_code=bounded("service_code", service_code, 100),
+            agency_code=bounded("agency_code", agency_code, 100),
+            direct_access=bool(direct_access),
+            channel=channel,
+            origin_centre=origin_centre,
+            form=dict(form),
+            delivery=delivery,
+            pickup_centre=pickup_centre,
+            post_office=bounded("post_office", post_office, 200, required=False) or None,
+            home_address=bounded("home_address", home_address, 300, required=False) or None,
+            collectors=kinds,
+            turnaround_days=turnaround_days,
+            clock_rule=choice("clock_rule", ClockRule, clock_rule),
+            validity_days=validity_days,
+            at=at,
+        )
+
+    @staticmethod
+    def create_id(tracking_number: str) -> UUID:
+        """A request's id follows from its tracking number: one number, one request."""
+        return request_id(tracking_number)
+
+    @event("Submitted")
+    def __init__(
+        self,
+        *,
+        tracking_number: str,
+        citizen_id: UUID,
+        service_code: str,
+        agency_code: str,
+        direct_access: bool,
+        channel: Channel,
+        origin_centre: str | None,
+        form: dict[str, Any],
+        delivery: Delivery,
+        pickup_centre: str | None,
+        post_office: str | None,
+        home_address: str | None,
+        collectors: tuple[Collector, ...],
+        turnaround_days: int,
+        clock_rule: ClockRule,
+        validity_days: int,
+        at: datetime,
+    ) -> None:
+        self.tracking_number = tracking_number
+        self.citizen_id = citizen_id
+        self.service_code = service_code
+        self.agency_code = agency_code
+        self.direct_access = direct_access
+        self.channel = channel
+        self.origin_centre = origin_centre
+        self.form = form
+        self.delivery = delivery
+        self.pickup_centre = pickup_centre
+        self.post_office = post_office
+        self.home_address = home_address
+        self.collectors = tuple(collectors)
+        self.turnaround_days = turnaround_days
+        self.clock_rule = clock_rule
+        self.validity_days = validity_days
+        self.submitted_at = at
+        self.status = Status.SUBMITTED
+        self.fee: dict[str, Any] | None = None
+        self.payment: dict[str, Any] | None = None
+        self.refund: dict[str, Any] | None = None
+        self.clerk_id: UUID | None = None
+        self.agency_reference: str | None = None
+        self.information_requested: str | None = None
+        self.rejection_reason: str | None = None
+        self.document_reference: str | None = None
+        self.postal_tracking: str | None = None
+        self.collected_by: dict[str, Any] | None = None
+        self.notes: list[dict[str, Any]] = []
+        self.custody: list[dict[str, Any]] = []
+        self.document_at: str | None = None
+        self.ready_since: date | None = None
+        self.clock_days_used = 0
+        self.clock_started_on: date | None = None
+        self.due_on: date | None = None
+        self.updated_at = at
+
+    # -- guards ----------------------------------------------------------------------------
+
+    def _require(self, command: str, why: str = "") -> None:
+        if self.status not in ALLOWED_FROM[command]:
+            raise InvalidTransition(command, self.status.value, why)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.payment is not None
+
+    @property
+    def clock_running(self) -> bool:
+        return self.clock_started_on is not None
+
+    def _clock_start(self, on: date, calendar: Calendar, *, restart: bool) -> dict[str, Any]:
+        used = 0 if restart else self.clock_days_used
+        remaining = max(self.turnaround_days - used, 0)
+        return {
+            "clock_days_used": used,
+            "clock_started_on": on,
+            "due_on": calendar.add_working_days(on, remaining),
+        }
+
+    def _clock_pause(self, on: date, calendar: Calendar) -> dict[str, Any]:
+        used = self.clock_days_used
+        if self.clock_started_on is not None:
+            used += calendar.working_days_between(self.clock_started_on, on)
+        return {"clock_days_used": used, "clock_started_on": None, "due_on": None}
+
+    # -- the rest --------------------------------------------------------------------------
+
+    def cancel(self, *, reason: str, by: UUID | None, at: datetime) -> None:
+        """Withdrawn before it reached the agency; a paid fee is then refunded."""
+        self._require("cancel")
+        self._cancelled(reason=bounded("reason", reason, 500), by=by, at=at)
+
+    @event("Cancelled")
+    def _cancelled(self, *, reason: str, by: UUID | None, at: datetime) -> None:
+        self.status = Status.CANCELLED
+        self.clock_started_on = None
+        self.due_on = None
+        self.updated_at = at
+
+    def assign_clerk(self, *, clerk_id: UUID, at: datetime) -> None:
+        self._require("assign a clerk to")
+        if clerk_id == self.clerk_id:
+            raise ValidationError("clerk_id", "already assigned")
+        self._clerk_assigned(clerk_id=clerk_id, at=at)
+
+    @event("ClerkAssigned")
+    def _clerk_assigned(self, *, clerk_id: UUID, at: datetime) -> None:
+        self.clerk_id = clerk_id
+        self.updated_at = at
+
+    def add_note(self, *, text: str, by: UUID, at: datetime) -> None:
+        self._require("add a note to")
+        self._noted(text=bounded("text", text, 2000), by=by, at=at)
+
+    @event("NoteAdded")
+    def _noted(self, *, text: str, by: UUID, at: datetime) -> None:
+        self.notes.append({"text": text, "by": by, "at": at})
+        self.updated_at = at
+
+
+def choice(field: str, kind: type[E], value: object) -> E:
+    """``value`` as a member of ``kind``, or ValidationError listing the options."""
+    try:
+        return kind(value)
+    except ValueError:
+        options = ", ".join(member.value for member in kind)
+        raise ValidationError(field, f"{value!r} is not one of: {options}") from None
+
+
+def money(field: str, value: object) -> int:
+    """Whole, non-negative Syrian pounds."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(field, "whole Syrian pounds expected")
+    if value < 0:
+        raise ValidationError(field, "cannot be negative")
+    return value
