@@ -10,18 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 import uvicorn
 
 from .config import Settings
-from .events import database
-from .events.migrate import migrate
+from .events.migrate import migrate_database
 from .events.store import EventStore
-
-
-async def migrate_database(dsn: str, settings: Settings) -> list[str]:
-    """Apply pending migrations to the configured schema; return what was applied."""
-    conn = await database.connect(dsn, settings)
-    try:
-        return await migrate(conn, settings.db_schema)
-    finally:
-        await conn.close()
 
 
 @contextlib.asynccontextmanager

@@ -1,18 +1,23 @@
 """The event store: asyncpg append/read/subscribe, the sequencer, migrations and hash chains."""
 
 from .errors import (
+    AggregateNotFoundError,
     ConcurrencyError,
     EventStoreError,
     InvalidEventError,
     MigrationError,
+    TrackingError,
     UnknownTopicError,
 )
-from .records import Appended, NewEvent, PendingEvent, RecordedEvent
+from .records import Appended, NewEvent, PendingEvent, RecordedEvent, Tracking
+from .repository import AggregateRepository
 from .sequencer import Lag
 from .store import EventStore
 from .verify import ChainProblem, ChainReport
 
 __all__ = [
+    "AggregateNotFoundError",
+    "AggregateRepository",
     "Appended",
     "ChainProblem",
     "ChainReport",
@@ -25,5 +30,7 @@ __all__ = [
     "NewEvent",
     "PendingEvent",
     "RecordedEvent",
+    "Tracking",
+    "TrackingError",
     "UnknownTopicError",
 ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from .records import Tracking
 
 
 class EventStoreError(Exception):
@@ -56,3 +60,14 @@ class AggregateNotFoundError(EventStoreError, LookupError):
         super().__init__(f"aggregate {aggregate_id} not found{at}")
         self.aggregate_id = aggregate_id
         self.version = version
+
+
+class TrackingError(EventStoreError):
+    """The tracker was already at or past this position; nothing was written."""
+
+    def __init__(self, tracking: Tracking) -> None:
+        super().__init__(
+            f"tracker {tracking.tracker!r} already at or past position {tracking.position}"
+            f" of {tracking.upstream!r}"
+        )
+        self.tracking = tracking

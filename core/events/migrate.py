@@ -7,6 +7,8 @@ from importlib import resources
 
 import asyncpg
 
+from ..config import Settings
+from . import database
 from .errors import MigrationError
 from .locks import lock_key
 
@@ -54,3 +56,12 @@ async def migrate(conn: asyncpg.Connection, schema: str) -> list[str]:
             )
             applied_now.append(name)
     return applied_now
+
+
+async def migrate_database(dsn: str, settings: Settings) -> list[str]:
+    """Apply pending migrations to the configured schema; return what was applied."""
+    conn = await database.connect(dsn, settings)
+    try:
+        return await migrate(conn, settings.db_schema)
+    finally:
+        await conn.close()

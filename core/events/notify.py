@@ -13,7 +13,10 @@ log = logging.getLogger(__name__)
 
 
 class Signal:
-    """Something changed; waiters wake, or time out and look for themselves."""
+    """Something changed; waiters wake, or time out and look for themselves.
+
+    Take a ``token()`` before looking, and wait on it after: a ``fire`` in between is not lost.
+    """
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -22,9 +25,13 @@ class Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait for the next ``fire``; False on timeout."""
-        event = self._event
+    def token(self) -> asyncio.Event:
+        """Set by the next ``fire``."""
+        return self._event
+
+    async def wait(self, timeout: float, token: asyncio.Event | None = None) -> bool:
+        """Wait for the next ``fire`` (since ``token`` was taken); False on timeout."""
+        event = token or self._event
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:

@@ -25,7 +25,8 @@ METADATA_KEYS = (
     "idempotency_key",
 )
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_TOPIC = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
+# eventsourcing topics are "module:qualname" and may hold hyphens or "<locals>".
+_TOPIC = re.compile(r"^\S+$")
 MAX_METADATA_VALUE = 1_000
 MAX_TOPIC = 400
 
@@ -74,6 +75,15 @@ class Appended:
     def last_event(self) -> tuple[int, int]:
         """The (tx_id, event_id) the sequencer must pass for this append to be readable."""
         return self.tx_id, self.event_ids[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """How far ``tracker`` has processed the log ``upstream``; recorded with what it wrote."""
+
+    tracker: str
+    upstream: str
+    position: int
 
 
 def check_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValue]:

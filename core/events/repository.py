@@ -12,8 +12,13 @@ from eventsourcing.domain import BaseAggregate, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, get_topic
 
-from .errors import AggregateNotFoundError, InvalidEventError, UnknownTopicError
-from .records import Appended, NewEvent
+from .errors import (
+    AggregateNotFoundError,
+    ConcurrencyError,
+    InvalidEventError,
+    UnknownTopicError,
+)
+from .records import Appended, NewEvent, PendingEvent
 from .transcoder import new_mapper
 
 if TYPE_CHECKING:
@@ -72,13 +77,12 @@ class AggregateRepository:
         """The aggregate at ``version`` (default latest), from the newest snapshot up to it."""
         aggregate: Any = None
         from_version = 1
-        snapshot = await self.store.latest_snapshot(aggregate_id, max_version=version)
+        snapshot = await self.store.snapshots.latest(aggregate_id, max_version=version)
         if snapshot is not None:
-            snapshot_version, topic, data = snapshot
             aggregate = self._mutate(
-                self._domain_event(aggregate_id, snapshot_version, topic, data)
+                self._domain_event(aggregate_id, snapshot.version, snapshot.topic, snapshot.data)
             )
-            from_version = snapshot_version + 1
+            from_version = snapshot.version + 1
         for record in await self.store.read_stream(aggregate_id, from_version, version):
             event = self._domain_event(aggregate_id, record.version, record.topic, record.data)
             aggregate = self._mutate(event, aggregate)
@@ -103,10 +107,17 @@ class AggregateRepository:
     async def _save_snapshot(self, snapshot: StoredEvent) -> None:
         assert isinstance(snapshot.originator_id, UUID)
         try:
-            await self.store.save_snapshot(
-                snapshot.originator_id, snapshot.originator_version, snapshot.topic, snapshot.state
+            await self.store.snapshots.save(
+                [
+                    PendingEvent(
+                        snapshot.originator_id,
+                        snapshot.originator_version,
+                        snapshot.topic,
+                        snapshot.state,
+                    )
+                ]
             )
-        except InvalidEventError as error:
+        except (InvalidEventError, ConcurrencyError) as error:
             # The events are written; a snapshot only saves reading them again.
             log.warning("snapshot of %s not kept: %s", snapshot.originator_id, error)
 

@@ -97,6 +97,7 @@ class Sequencer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while (self.cursor.tx_id, self.cursor.event_id) < target:
+            token = self._progress.token()
             done = await self.run_once(past=target)
             if (self.cursor.tx_id, self.cursor.event_id) >= target:
                 return
@@ -105,7 +106,7 @@ class Sequencer:
                 raise TimeoutError(f"event {target} not sequenced within {timeout}s")
             if not done:
                 # Another process is sequencing, or an older transaction holds the horizon.
-                await self._progress.wait(min(remaining, 0.005 if done is None else 0.002))
+                await self._progress.wait(min(remaining, 0.005 if done is None else 0.002), token)
 
     async def lag(self) -> Lag:
         row = await self._pool.fetchrow(

@@ -21,11 +21,14 @@ from .records import (
     NewEvent,
     PendingEvent,
     RecordedEvent,
+    Tracking,
     check_events,
     check_metadata,
     check_topics,
 )
 from .sequencer import Cursor, Lag, Sequencer
+from .snapshots import Snapshots
+from .tracking import track, tracked
 from .verify import ChainReport, verify_chain
 
 log = logging.getLogger(__name__)
@@ -56,7 +59,10 @@ class EventStore:
         self.settings = settings
         self.progress = Signal()
         self.appended = Signal()
-        self.sequencer = Sequencer(pool, settings.db_schema, settings.sequencer_batch, self.progress)
+        self.snapshots = Snapshots(pool, settings.max_event_bytes)
+        self.sequencer = Sequencer(
+            pool, settings.db_schema, settings.sequencer_batch, self.progress
+        )
         self._listener = Listener(
             lambda: database.connect(dsn, settings), channel(settings.db_schema), self._notified
         )
@@ -108,19 +114,33 @@ class EventStore:
         if not isinstance(events, Sequence) or isinstance(events, str | bytes):
             raise InvalidEventError("events", "expected a list of events")
         pending = [
-            PendingEvent(stream_id, expected_version + i, getattr(e, "topic", None), getattr(e, "data", None))  # type: ignore[arg-type]
+            PendingEvent(
+                stream_id, expected_version + i, getattr(e, "topic", None), getattr(e, "data", None)
+            )  # type: ignore[arg-type]
             for i, e in enumerate(events, start=1)
         ]
         return await self._write(_APPEND, pending, metadata, expected_version)
 
     async def record(
-        self, events: Sequence[PendingEvent], metadata: Mapping[str, Any] | None = None
+        self,
+        events: Sequence[PendingEvent],
+        metadata: Mapping[str, Any] | None = None,
+        tracking: Tracking | None = None,
     ) -> Appended:
         """Write events whose versions the caller fixed, over any number of streams, at once.
 
-        A version already taken raises ConcurrencyError; nothing is written.
+        A version already taken raises ConcurrencyError, a ``tracking`` position not past the
+        tracker's last one raises TrackingError; either way nothing is written.
         """
-        return await self._write(_RECORD, list(events), metadata, None)
+        return await self._write(_RECORD, list(events), metadata, None, tracking)
+
+    async def track(self, tracking: Tracking) -> None:
+        """Record a tracking position alone; TrackingError if it is not past the last one."""
+        await track(self.pool, tracking)
+
+    async def tracked(self, tracker: str, upstream: str) -> int | None:
+        """The last position of ``upstream`` that ``tracker`` recorded, or None."""
+        return await tracked(self.pool, tracker, upstream)
 
     async def _write(
         self,
@@ -128,6 +148,7 @@ class EventStore:
         events: list[PendingEvent],
         metadata: Mapping[str, Any] | None,
         expected_version: int | None,
+        tracking: Tracking | None = None,
     ) -> Appended:
         check_events(events, self.settings.max_event_bytes)
         meta = canonical_metadata(check_metadata(metadata))
@@ -143,7 +164,13 @@ class EventStore:
         if expected_version is not None:
             args.append(expected_version)
         try:
-            rows = await self.pool.fetch(sql, *args)
+            if tracking is None:
+                rows = await self.pool.fetch(sql, *args)
+            else:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    rows = await conn.fetch(sql, *args)
+                    if len(rows) == len(events):
+                        await track(conn, tracking)
         except asyncpg.UniqueViolationError:
             rows = []
         if len(rows) != len(events):
@@ -156,7 +183,7 @@ class EventStore:
         last_versions: dict[UUID, int] = {}
         for e in events:
             last_versions[e.stream_id] = max(e.version, last_versions.get(e.stream_id, 0))
-        return Appended(int(rows[0][1]), tuple(r[0] for r in rows), last_versions)
+        return Appended(int(rows[0][1]), tuple(sorted(r[0] for r in rows)), last_versions)
 
     async def _first_taken(self, events: list[PendingEvent]) -> UUID:
         row = await self.pool.fetchrow(
@@ -193,7 +220,8 @@ class EventStore:
         rows = await self.pool.fetch(
             f"SELECT l.position, {_COLUMNS} FROM events e"
             " LEFT JOIN event_log l ON l.event_id = e.event_id"
-            " WHERE e.stream_id = $1 AND e.version >= $2 AND ($3::bigint IS NULL OR e.version <= $3)"
+            " WHERE e.stream_id = $1 AND e.version >= $2"
+            " AND ($3::bigint IS NULL OR e.version <= $3)"
             " ORDER BY e.version",
             stream_id,
             from_version,
@@ -251,14 +279,17 @@ class EventStore:
         """Return once the log reaches ``position``; raise TimeoutError after ``timeout``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.sequencer.cursor.position < position:
-            await self.sequencer.run_once()
-            remaining = deadline - loop.time()
+        while True:
+            token = self.progress.token()
             if self.sequencer.cursor.position >= position:
                 return
+            await self.sequencer.run_once()
+            if self.sequencer.cursor.position >= position:
+                return
+            remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(f"log did not reach position {position} within {timeout}s")
-            await self.progress.wait(min(remaining, self.settings.poll_interval))
+            await self.progress.wait(min(remaining, self.settings.poll_interval), token)
 
     async def subscribe(
         self, after_position: int = 0, topics: Sequence[str] | None = None, batch: int = 500
@@ -271,6 +302,7 @@ class EventStore:
         position = after_position
         delay = 0.05
         while True:
+            token = self.progress.token()
             logged_before = self.sequencer.cursor.position
             try:
                 events = await self.read_all(position, batch, topics)
@@ -287,7 +319,7 @@ class EventStore:
             if len(events) < batch:
                 # Everything logged before the read was seen by it, matching or not.
                 position = max(position, logged_before)
-                await self.progress.wait(self.settings.poll_interval)
+                await self.progress.wait(self.settings.poll_interval, token)
 
     # -- health and audit ------------------------------------------------------------------
 
@@ -295,32 +327,8 @@ class EventStore:
         """The sequencer's lag: events committed but not yet logged, and the oldest's age."""
         return await self.sequencer.lag()
 
-    async def verify_chain(self, from_position: int = 1, to_position: int | None = None) -> ChainReport:
+    async def verify_chain(
+        self, from_position: int = 1, to_position: int | None = None
+    ) -> ChainReport:
         """Recompute content and chain hashes over a range of the log."""
         return await verify_chain(self.pool, from_position, to_position)
-
-    # -- snapshots -------------------------------------------------------------------------
-
-    async def save_snapshot(self, stream_id: UUID, version: int, topic: str, data: bytes) -> None:
-        """Keep an aggregate's state at ``version``; snapshots are not events and not chained."""
-        check_events([PendingEvent(stream_id, version, topic, data)], self.settings.max_event_bytes)
-        await self.pool.execute(
-            "INSERT INTO snapshots (stream_id, version, topic, data) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (stream_id, version) DO UPDATE SET topic = $3, data = $4",
-            stream_id,
-            version,
-            topic,
-            data,
-        )
-
-    async def latest_snapshot(
-        self, stream_id: UUID, max_version: int | None = None
-    ) -> tuple[int, str, bytes] | None:
-        """(version, topic, data) of the newest snapshot at or below ``max_version``."""
-        row = await self.pool.fetchrow(
-            "SELECT version, topic, data FROM snapshots WHERE stream_id = $1"
-            " AND ($2::bigint IS NULL OR version <= $2) ORDER BY version DESC LIMIT 1",
-            stream_id,
-            max_version,
-        )
-        return None if row is None else (row[0], row[1], row[2])

@@ -13,7 +13,13 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from khidma.core.config import Settings
-from khidma.core.events import ConcurrencyError, EventStore, NewEvent, UnknownTopicError
+from khidma.core.events import (
+    ConcurrencyError,
+    EventStore,
+    NewEvent,
+    PendingEvent,
+    UnknownTopicError,
+)
 from khidma.core.events.repository import AggregateNotFoundError, AggregateRepository
 
 pytestmark = pytest.mark.store
@@ -165,14 +171,14 @@ async def test_a_save_crossing_a_multiple_snapshots_its_last_version(
     dossier.note("one")
     dossier.note("two")
     await repo.save(dossier)  # versions 1-3: no multiple of 5 crossed
-    assert await repo.store.latest_snapshot(dossier.id) is None
+    assert await repo.store.snapshots.latest(dossier.id) is None
     for i in range(4):
         dossier.note(f"more {i}")
     await repo.save(dossier)  # versions 4-7 cross 5
-    snapshot = await repo.store.latest_snapshot(dossier.id)
+    snapshot = await repo.store.snapshots.latest(dossier.id)
     assert snapshot is not None
-    assert snapshot[0] == 7
-    assert snapshot[1] == "eventsourcing.domain:Snapshot"
+    assert snapshot.version == 7
+    assert snapshot.topic == "eventsourcing.domain:Snapshot"
     assert await repo.get(dossier.id) == dossier
 
 
@@ -220,13 +226,16 @@ async def test_unknown_topic_after_known_events(repo: AggregateRepository) -> No
 async def test_unknown_aggregate_class_in_a_snapshot(repo: AggregateRepository) -> None:
     dossier = new_dossier()
     await repo.save(dossier)
-    await repo.store.save_snapshot(
-        dossier.id,
-        1,
-        "eventsourcing.domain:Snapshot",
-        repo.mapper.transcoder.encode(
-            {"timestamp": datetime.now(UTC), "topic": "nowhere.module:Gone", "state": {}}
-        ),
+    state = {"timestamp": datetime.now(UTC), "topic": "nowhere.module:Gone", "state": {}}
+    await repo.store.snapshots.save(
+        [
+            PendingEvent(
+                dossier.id,
+                1,
+                "eventsourcing.domain:Snapshot",
+                repo.mapper.transcoder.encode(state),
+            )
+        ]
     )
     with pytest.raises(UnknownTopicError) as caught:
         await repo.get(dossier.id)

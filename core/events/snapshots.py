@@ -1,0 +1,58 @@
+"""Snapshots of aggregates: a shortcut for loading, not events; never chained or logged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+from .errors import ConcurrencyError
+from .records import PendingEvent, check_events
+
+_INSERT = (
+    "INSERT INTO snapshots (stream_id, version, topic, data)"
+    " SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[])"
+)
+_SELECT = (
+    "SELECT stream_id, version, topic, data FROM snapshots WHERE stream_id = $1"
+    " AND ($2::bigint IS NULL OR version > $2) AND ($3::bigint IS NULL OR version <= $3)"
+    " ORDER BY version {order} LIMIT $4"
+)
+
+
+class Snapshots:
+    def __init__(self, pool: asyncpg.Pool, max_bytes: int) -> None:
+        self._pool = pool
+        self._max_bytes = max_bytes
+
+    async def save(self, snapshots: Sequence[PendingEvent]) -> None:
+        """Keep aggregates' states; a version already snapshotted raises ConcurrencyError."""
+        check_events(snapshots, self._max_bytes)
+        columns = ("stream_id", "version", "topic", "data")
+        try:
+            await self._pool.execute(
+                _INSERT, *([getattr(s, c) for s in snapshots] for c in columns)
+            )
+        except asyncpg.UniqueViolationError:
+            first = snapshots[0]
+            raise ConcurrencyError(first.stream_id, first.version - 1, first.version) from None
+
+    async def select(
+        self,
+        stream_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[PendingEvent]:
+        """Snapshots of a stream with ``gt < version <= lte``, oldest (or newest) first."""
+        sql = _SELECT.format(order="DESC" if desc else "ASC")
+        rows = await self._pool.fetch(sql, stream_id, gt, lte, limit)
+        return [PendingEvent(*row) for row in rows]
+
+    async def latest(self, stream_id: UUID, max_version: int | None = None) -> PendingEvent | None:
+        """The newest snapshot at or below ``max_version``."""
+        found = await self.select(stream_id, lte=max_version, desc=True, limit=1)
+        return found[0] if found else None
