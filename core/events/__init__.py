@@ -3,13 +3,14 @@
 from .errors import (
     AggregateNotFoundError,
     ConcurrencyError,
+    DuplicateCommandError,
     EventStoreError,
     InvalidEventError,
     MigrationError,
     TrackingError,
     UnknownTopicError,
 )
-from .records import Appended, NewEvent, PendingEvent, RecordedEvent, Tracking
+from .records import Appended, CommandRecord, NewEvent, PendingEvent, RecordedEvent, Tracking
 from .repository import AggregateRepository
 from .sequencer import Lag
 from .store import EventStore
@@ -21,7 +22,9 @@ __all__ = [
     "Appended",
     "ChainProblem",
     "ChainReport",
+    "CommandRecord",
     "ConcurrencyError",
+    "DuplicateCommandError",
     "EventStore",
     "EventStoreError",
     "InvalidEventError",

@@ -71,3 +71,11 @@ class TrackingError(EventStoreError):
             f" of {tracking.upstream!r}"
         )
         self.tracking = tracking
+
+
+class DuplicateCommandError(EventStoreError):
+    """A command with this idempotency key was already recorded; nothing new was written."""
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(f"idempotency key {idempotency_key!r} was already used")
+        self.idempotency_key = idempotency_key

@@ -86,6 +86,19 @@ class Tracking:
     position: int
 
 
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """A command's idempotency key and its result, written with the command's events."""
+
+    idempotency_key: str
+    command: str
+    actor_id: str | None
+    result: Mapping[str, Any]
+
+    def arguments(self) -> list[Any]:
+        return [self.idempotency_key, self.command, self.actor_id, dict(self.result)]
+
+
 def check_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValue]:
     """Return metadata as a plain dict, or raise naming the bad key."""
     if metadata is None:

@@ -18,7 +18,7 @@ from .errors import (
     InvalidEventError,
     UnknownTopicError,
 )
-from .records import Appended, NewEvent, PendingEvent
+from .records import Appended, CommandRecord, PendingEvent
 from .transcoder import new_mapper
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ log = logging.getLogger(__name__)
 class _Pending:
     """One aggregate's mapped events, and the snapshot to keep once they are written."""
 
-    aggregate_id: UUID
-    expected_version: int
-    events: list[NewEvent]
+    events: list[PendingEvent]
     snapshot: StoredEvent | None
 
 
@@ -54,21 +52,33 @@ class AggregateRepository:
         self.mapper = mapper if mapper is not None else new_mapper()
 
     async def save(
-        self, *aggregates: BaseAggregate[UUID], metadata: Mapping[str, Any] | None = None
-    ) -> list[Appended]:
-        """Append each aggregate's pending events in its own append; ConcurrencyError if stale."""
-        # Aggregates before a stale one in ``aggregates`` stay saved: appends are per stream.
+        self,
+        *aggregates: BaseAggregate[UUID],
+        metadata: Mapping[str, Any] | None = None,
+        command: CommandRecord | None = None,
+    ) -> Appended | None:
+        """Write every aggregate's pending events in one statement, or none of them.
+
+        ConcurrencyError if any aggregate is stale; DuplicateCommandError if ``command``'s
+        idempotency key was used before. None when there was nothing to write.
+        """
         # Map everything (and take snapshots) before the first await, so an event that cannot be
         # serialised leaves every aggregate as it was, and a snapshot is the state at exactly the
         # last event written.
-        pending = [p for p in map(self._prepare, aggregates) if p is not None]
+        prepared = [p for p in map(self._prepare, aggregates) if p is not None]
+        if not prepared:
+            return None
+        events = [e for p in prepared for e in p.events]
+        try:
+            appended = await self.store.record(events, metadata, command=command)
+        except ConcurrencyError as error:
+            expected = {p.events[0].stream_id: p.events[0].version - 1 for p in prepared}
+            raise ConcurrencyError(
+                error.stream_id, expected.get(error.stream_id), error.actual_version
+            ) from None
         for aggregate in aggregates:
             aggregate.collect_events()
-        appended = []
-        for p in pending:
-            appended.append(
-                await self.store.append(p.aggregate_id, p.events, p.expected_version, metadata)
-            )
+        for p in prepared:
             if p.snapshot is not None:
                 await self._save_snapshot(p.snapshot)
         return appended
@@ -96,13 +106,15 @@ class AggregateRepository:
         stored = [self.mapper.to_stored_event(event) for event in aggregate.pending_events]
         before = stored[0].originator_version - 1
         after = stored[-1].originator_version
+        assert isinstance(aggregate.id, UUID)
         snapshot = None
         if after // self.snapshot_every > before // self.snapshot_every:
             snapshot_class: type[Snapshot] = getattr(type(aggregate), "Snapshot", Snapshot)
             snapshot = self.mapper.to_stored_event(snapshot_class.take(aggregate))
-        return _Pending(
-            aggregate.id, before, [NewEvent(s.topic, s.state) for s in stored], snapshot
-        )
+        events = [
+            PendingEvent(aggregate.id, s.originator_version, s.topic, s.state) for s in stored
+        ]
+        return _Pending(events, snapshot)
 
     async def _save_snapshot(self, snapshot: StoredEvent) -> None:
         assert isinstance(snapshot.originator_id, UUID)

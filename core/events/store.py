@@ -12,12 +12,14 @@ import asyncpg
 
 from ..config import Settings
 from . import database
-from .errors import ConcurrencyError, InvalidEventError
+from .commands import COMMANDS_KEY, command_result, with_command
+from .errors import ConcurrencyError, DuplicateCommandError, InvalidEventError
 from .hashing import canonical_metadata, content_hash
 from .locks import channel
 from .notify import Listener, Signal
 from .records import (
     Appended,
+    CommandRecord,
     NewEvent,
     PendingEvent,
     RecordedEvent,
@@ -103,6 +105,8 @@ class EventStore:
         events: Sequence[NewEvent],
         expected_version: int,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        command: CommandRecord | None = None,
     ) -> Appended:
         """Append ``events`` to a stream now at ``expected_version`` (0 for a new stream).
 
@@ -119,20 +123,22 @@ class EventStore:
             )  # type: ignore[arg-type]
             for i, e in enumerate(events, start=1)
         ]
-        return await self._write(_APPEND, pending, metadata, expected_version)
+        return await self._write(_APPEND, pending, metadata, expected_version, command=command)
 
     async def record(
         self,
         events: Sequence[PendingEvent],
         metadata: Mapping[str, Any] | None = None,
         tracking: Tracking | None = None,
+        *,
+        command: CommandRecord | None = None,
     ) -> Appended:
         """Write events whose versions the caller fixed, over any number of streams, at once.
 
         A version already taken raises ConcurrencyError, a ``tracking`` position not past the
         tracker's last one raises TrackingError; either way nothing is written.
         """
-        return await self._write(_RECORD, list(events), metadata, None, tracking)
+        return await self._write(_RECORD, list(events), metadata, None, tracking, command)
 
     async def track(self, tracking: Tracking) -> None:
         """Record a tracking position alone; TrackingError if it is not past the last one."""
@@ -149,6 +155,7 @@ class EventStore:
         metadata: Mapping[str, Any] | None,
         expected_version: int | None,
         tracking: Tracking | None = None,
+        command: CommandRecord | None = None,
     ) -> Appended:
         check_events(events, self.settings.max_event_bytes)
         meta = canonical_metadata(check_metadata(metadata))
@@ -163,6 +170,9 @@ class EventStore:
         ]
         if expected_version is not None:
             args.append(expected_version)
+        if command is not None:
+            sql = with_command(sql, len(args) + 1)
+            args.extend(command.arguments())
         try:
             if tracking is None:
                 rows = await self.pool.fetch(sql, *args)
@@ -171,7 +181,9 @@ class EventStore:
                     rows = await conn.fetch(sql, *args)
                     if len(rows) == len(events):
                         await track(conn, tracking)
-        except asyncpg.UniqueViolationError:
+        except asyncpg.UniqueViolationError as error:
+            if command is not None and error.constraint_name == COMMANDS_KEY:
+                raise DuplicateCommandError(command.idempotency_key) from None
             rows = []
         if len(rows) != len(events):
             stream_id = events[0].stream_id
@@ -184,6 +196,10 @@ class EventStore:
         for e in events:
             last_versions[e.stream_id] = max(e.version, last_versions.get(e.stream_id, 0))
         return Appended(int(rows[0][1]), tuple(sorted(r[0] for r in rows)), last_versions)
+
+    async def command_result(self, idempotency_key: str) -> CommandRecord | None:
+        """What the command first run with this idempotency key recorded, if any."""
+        return await command_result(self.pool, idempotency_key)
 
     async def _first_taken(self, events: list[PendingEvent]) -> UUID:
         row = await self.pool.fetchrow(

@@ -14,7 +14,9 @@ from eventsourcing.domain import Aggregate, event
 
 from khidma.core.config import Settings
 from khidma.core.events import (
+    CommandRecord,
     ConcurrencyError,
+    DuplicateCommandError,
     EventStore,
     NewEvent,
     PendingEvent,
@@ -80,7 +82,7 @@ async def test_save_then_get_round_trips_state(repo: AggregateRepository) -> Non
     dossier.note("passport photo missing")
     dossier.pay(Decimal("10.50"), datetime(2025, 1, 2, 10, 30, tzinfo=UTC))
     appended = await repo.save(dossier, metadata={"actor_id": "clerk-7", "channel": "counter"})
-    assert len(appended) == 1
+    assert appended is not None
     assert dossier.pending_events == []
 
     loaded = await repo.get(dossier.id)
@@ -101,7 +103,7 @@ async def test_save_then_get_round_trips_state(repo: AggregateRepository) -> Non
 async def test_save_appends_only_new_events(repo: AggregateRepository) -> None:
     dossier = new_dossier()
     await repo.save(dossier)
-    assert await repo.save(dossier) == []  # nothing pending, nothing written
+    assert await repo.save(dossier) is None  # nothing pending, nothing written
     loaded = await repo.get(dossier.id)
     assert isinstance(loaded, Dossier)
     loaded.note("second visit")
@@ -132,7 +134,8 @@ async def test_saving_several_aggregates(repo: AggregateRepository) -> None:
     a, b = new_dossier(), new_dossier()
     b.note("urgent")
     appended = await repo.save(a, b, metadata={"correlation_id": "c-1"})
-    assert [x.last_versions for x in appended] == [{a.id: 1}, {b.id: 2}]
+    assert appended is not None
+    assert appended.last_versions == {a.id: 1, b.id: 2}
     assert await repo.get(a.id) == a
     assert await repo.get(b.id) == b
 
@@ -240,3 +243,31 @@ async def test_unknown_aggregate_class_in_a_snapshot(repo: AggregateRepository) 
     with pytest.raises(UnknownTopicError) as caught:
         await repo.get(dossier.id)
     assert (caught.value.topic, caught.value.version) == ("nowhere.module:Gone", 1)
+
+
+async def test_several_aggregates_are_saved_all_or_none(repo: AggregateRepository) -> None:
+    stale = new_dossier()
+    await repo.save(stale)
+    fresh_copy = await repo.get(stale.id)
+    fresh_copy.note("first")
+    await repo.save(fresh_copy)
+    stale.note("too late")
+    other = new_dossier()
+    with pytest.raises(ConcurrencyError):
+        await repo.save(other, stale)
+    with pytest.raises(AggregateNotFoundError):
+        await repo.get(other.id)  # nothing of the failed save was written
+    assert other.pending_events  # and the aggregates keep what they had to write
+
+
+async def test_a_command_is_recorded_once_with_its_events(repo: AggregateRepository) -> None:
+    command = CommandRecord("key-1", "open dossier", "clerk-7", {"dossier": "d-1"})
+    dossier = new_dossier()
+    await repo.save(dossier, command=command)
+    assert await repo.store.command_result("key-1") == command
+    again = new_dossier()
+    with pytest.raises(DuplicateCommandError):
+        await repo.save(again, command=command)
+    with pytest.raises(AggregateNotFoundError):
+        await repo.get(again.id)
+    assert await repo.store.command_result("other-key") is None

@@ -1,0 +1,35 @@
+"""Idempotency: each command's key and result, written in the same statement as its events.
+
+A retry with the same key (a flaky 3G link at a centre) finds the first result and writes
+nothing: the key's primary key makes a concurrent duplicate fail the whole statement.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from .records import CommandRecord
+
+COMMANDS_KEY = "commands_pkey"
+
+
+def with_command(insert_sql: str, first: int) -> str:
+    """Wrap an events INSERT … RETURNING so the command row is inserted with its events."""
+    k, name, actor, result = (f"${i}" for i in range(first, first + 4))
+    return (
+        f"WITH ins AS ({insert_sql}),"
+        f" cmd AS (INSERT INTO commands (idempotency_key, command, actor_id, result)"
+        f" SELECT {k}, {name}, {actor}, {result}::jsonb WHERE EXISTS (SELECT 1 FROM ins))"
+        " SELECT * FROM ins"
+    )
+
+
+async def command_result(
+    conn: asyncpg.Pool | asyncpg.Connection, idempotency_key: str
+) -> CommandRecord | None:
+    row = await conn.fetchrow(
+        "SELECT idempotency_key, command, actor_id, result FROM commands"
+        " WHERE idempotency_key = $1",
+        idempotency_key,
+    )
+    return None if row is None else CommandRecord(*row)
