@@ -21,7 +21,7 @@ class InvalidTransition(DomainError):
 
     def __init__(self, command: str, state: str, why: str = "") -> None:
         detail = f": {why}" if why else ""
-        super().__init__(f"cannot {command} a request that is {state}{detail}")
+        super().__init__(f"cannot {command} while {state}{detail}")
         self.command = command
         self.state = state
 

@@ -32,27 +32,6 @@ class Channel(StrEnum):
     APP = "app"
 
 
-class Delivery(StrEnum):
-    PICKUP = "pickup"
-    POST_OFFICE = "post_office"
-    HOME = "home"
-
-
-class Collector(StrEnum):
-    """Who may collect a document (DOMAIN.md: the person, a first-degree relative, a proxy)."""
-
-    SELF = "self"
-    FIRST_DEGREE_RELATIVE = "first_degree_relative"
-    PROXY = "proxy"
-
-
-class ClockRule(StrEnum):
-    """After waiting on the citizen, the due date counts on (continue) or starts over."""
-
-    CONTINUE = "continue"
-    RESTART = "restart"
-
-
 FIRST_DEGREE = frozenset({"father", "mother", "son", "daughter", "spouse"})
 
 

@@ -11,11 +11,11 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from .catalog import Collector, Delivery
 from .errors import InvalidTransition, NotAllowed, ValidationError
-from .lifecycle import FIRST_DEGREE, Collector, Delivery, Status
+from .lifecycle import FIRST_DEGREE, Status
 from .request_agency import RequestAtAgency
-from .request_base import choice
-from .text import bounded, digits
+from .text import bounded, choice, digits
 
 
 class ServiceRequest(RequestAtAgency):
@@ -35,7 +35,6 @@ class ServiceRequest(RequestAtAgency):
     @event("Certified")
     def _certified(self, *, clerk_id: UUID, centre: str, at: datetime) -> None:
         self.status = Status.CERTIFIED
-        self.clock_started_on = None
         if self.document_at != f"centre:{centre}":
             self._hand_off(self.document_at or "", f"centre:{centre}", clerk_id, at)
         self.updated_at = at

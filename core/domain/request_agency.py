@@ -9,9 +9,11 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from .calendar import DueClock, WorkingDays
 from .errors import InvalidTransition, ValidationError
-from .lifecycle import ClockRule, Status
-from .request_base import Calendar, RequestBase, money
+from .lifecycle import Status
+from .money import pounds
+from .request_base import RequestBase
 from .text import bounded
 
 
@@ -27,7 +29,7 @@ class RequestAtAgency(RequestBase):
         surcharge: int,
         decision_ref: str | None,
         on: date,
-        calendar: Calendar,
+        calendar: WorkingDays,
         at: datetime,
     ) -> None:
         """Fix the fee (agency fee + centre surcharge); a free request starts its clock now."""
@@ -35,9 +37,11 @@ class RequestAtAgency(RequestBase):
         if self.fee is not None:
             raise InvalidTransition("assess the fee of", self.status.value, "already assessed")
         for name, value in (("agency_fee", agency_fee), ("surcharge", surcharge)):
-            money(name, value)
+            pounds(name, value)
         total = agency_fee + surcharge
-        clock = self._clock_start(on, calendar, restart=True) if total == 0 else {}
+        clock = None
+        if total == 0:  # free: waiting on the centre from now on
+            clock = DueClock.start(on, self.turnaround_days, calendar).to_dict()
         self._fee_assessed(
             agency_fee=agency_fee,
             surcharge=surcharge,
@@ -57,7 +61,7 @@ class RequestAtAgency(RequestBase):
         total: int,
         decision_ref: str | None,
         assessed_on: date,
-        clock: dict[str, Any],
+        clock: dict[str, Any] | None,
         at: datetime,
     ) -> None:
         self.fee = {
@@ -69,7 +73,7 @@ class RequestAtAgency(RequestBase):
         }
         if total > 0:
             self.status = Status.AWAITING_PAYMENT
-        self.__dict__.update(clock)
+        self.clock = clock
         self.updated_at = at
 
     def record_payment(
@@ -79,26 +83,32 @@ class RequestAtAgency(RequestBase):
         provider: str,
         amount: int,
         on: date,
-        calendar: Calendar,
+        calendar: WorkingDays,
         at: datetime,
     ) -> None:
         """The fee was paid; the turnaround clock starts."""
         self._require("record payment for")
         assert self.fee is not None
-        money("amount", amount)
+        pounds("amount", amount)
         if amount != self.fee["total"]:
             raise ValidationError("amount", f"expected {self.fee['total']} SYP, got {amount}")
         self._paid(
             payment_ref=bounded("payment_ref", payment_ref, 100),
             provider=bounded("provider", provider, 100),
             amount=amount,
-            clock=self._clock_start(on, calendar, restart=True),
+            clock=DueClock.start(on, self.turnaround_days, calendar).to_dict(),
             at=at,
         )
 
     @event("PaymentRecorded")
     def _paid(
-        self, *, payment_ref: str, provider: str, amount: int, clock: dict[str, Any], at: datetime
+        self,
+        *,
+        payment_ref: str,
+        provider: str,
+        amount: int,
+        clock: dict[str, Any] | None,
+        at: datetime,
     ) -> None:
         self.payment = {
             "payment_ref": payment_ref,
@@ -107,7 +117,7 @@ class RequestAtAgency(RequestBase):
             "paid_at": at,
         }
         self.status = Status.PAID
-        self.__dict__.update(clock)
+        self.clock = clock
         self.updated_at = at
 
     # -- the agency ------------------------------------------------------------------------
@@ -137,40 +147,41 @@ class RequestAtAgency(RequestBase):
         self.status = Status.AGENCY_PROCESSING
         self.updated_at = at
 
-    def ask_for_information(self, *, what: str, on: date, calendar: Calendar, at: datetime) -> None:
+    def ask_for_information(
+        self, *, what: str, on: date, calendar: WorkingDays, at: datetime
+    ) -> None:
         """The agency needs more from the citizen; the clock stops."""
         self._require("ask for information on")
         self._information_requested(
-            what=bounded("what", what, 1000), clock=self._clock_pause(on, calendar), at=at
+            what=bounded("what", what, 1000), clock=self._paused(on, calendar), at=at
         )
 
     @event("InformationRequested")
-    def _information_requested(self, *, what: str, clock: dict[str, Any], at: datetime) -> None:
+    def _information_requested(
+        self, *, what: str, clock: dict[str, Any] | None, at: datetime
+    ) -> None:
         self.information_requested = what
         self.status = Status.INFO_REQUIRED
-        self.__dict__.update(clock)
+        self.clock = clock
         self.updated_at = at
 
     def provide_information(
-        self, *, answer: Mapping[str, Any], on: date, calendar: Calendar, at: datetime
+        self, *, answer: Mapping[str, Any], on: date, calendar: WorkingDays, at: datetime
     ) -> None:
         """The citizen answered; the clock continues or restarts as the service says."""
         self._require("provide information for")
         if not isinstance(answer, Mapping) or not answer:
             raise ValidationError("answer", "expected the information asked for")
-        restart = self.clock_rule is ClockRule.RESTART
-        self._information_provided(
-            answer=dict(answer), clock=self._clock_start(on, calendar, restart=restart), at=at
-        )
+        self._information_provided(answer=dict(answer), clock=self._resumed(on, calendar), at=at)
 
     @event("InformationProvided")
     def _information_provided(
-        self, *, answer: dict[str, Any], clock: dict[str, Any], at: datetime
+        self, *, answer: dict[str, Any], clock: dict[str, Any] | None, at: datetime
     ) -> None:
         self.form = {**self.form, **answer}
         self.information_requested = None
         self.status = Status.AGENCY_PROCESSING
-        self.__dict__.update(clock)
+        self.clock = clock
         self.updated_at = at
 
     def issue(self, *, document_reference: str, at: datetime) -> None:
@@ -198,8 +209,6 @@ class RequestAtAgency(RequestBase):
     def _rejected(self, *, reason: str, at: datetime) -> None:
         self.rejection_reason = reason
         self.status = Status.REJECTED
-        self.clock_started_on = None
-        self.due_on = None
         self.updated_at = at
 
     def record_refund(self, *, refund_ref: str, at: datetime) -> None:
@@ -215,3 +224,11 @@ class RequestAtAgency(RequestBase):
         self.refund = {"refund_ref": refund_ref, "amount": amount, "refunded_at": at}
         self.status = Status.REFUNDED
         self.updated_at = at
+
+    def _paused(self, on: date, calendar: WorkingDays) -> dict[str, Any] | None:
+        clock = self.due_clock
+        return None if clock is None else clock.pause(on, calendar).to_dict()
+
+    def _resumed(self, on: date, calendar: WorkingDays) -> dict[str, Any] | None:
+        clock = self.due_clock
+        return None if clock is None else clock.resume(on, self.clock_rule, calendar).to_dict()

@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from .calendar import ClockRule, DueClock
+from .catalog import Collector, Delivery
 from .errors import InvalidTransition, ValidationError
-from .lifecycle import (
-    ALLOWED_FROM,
-    Channel,
-    ClockRule,
-    Collector,
-    Delivery,
-    Status,
-)
-from .text import bounded
+from .lifecycle import ALLOWED_FROM, Channel, Status
+from .text import bounded, choice
 from .tracking import parse_tracking_number, request_id
-
-E = TypeVar("E", bound=StrEnum)
-
-
-class Calendar(Protocol):
-    """Working days: what the request's due-date clock needs of the calendar."""
-
-    def add_working_days(self, start: date, n: int) -> date: ...
-
-    def working_days_between(self, a: date, b: date) -> int: ...
 
 
 class RequestBase(Aggregate):
@@ -157,9 +141,7 @@ class RequestBase(Aggregate):
         self.custody: list[dict[str, Any]] = []
         self.document_at: str | None = None
         self.ready_since: date | None = None
-        self.clock_days_used = 0
-        self.clock_started_on: date | None = None
-        self.due_on: date | None = None
+        self.clock: dict[str, Any] | None = None
         self.updated_at = at
 
     # -- guards ----------------------------------------------------------------------------
@@ -173,23 +155,13 @@ class RequestBase(Aggregate):
         return self.payment is not None
 
     @property
-    def clock_running(self) -> bool:
-        return self.clock_started_on is not None
+    def due_clock(self) -> DueClock | None:
+        """The turnaround clock, once the request waits on the centre or the agency."""
+        return None if self.clock is None else DueClock.from_dict(self.clock)
 
-    def _clock_start(self, on: date, calendar: Calendar, *, restart: bool) -> dict[str, Any]:
-        used = 0 if restart else self.clock_days_used
-        remaining = max(self.turnaround_days - used, 0)
-        return {
-            "clock_days_used": used,
-            "clock_started_on": on,
-            "due_on": calendar.add_working_days(on, remaining),
-        }
-
-    def _clock_pause(self, on: date, calendar: Calendar) -> dict[str, Any]:
-        used = self.clock_days_used
-        if self.clock_started_on is not None:
-            used += calendar.working_days_between(self.clock_started_on, on)
-        return {"clock_days_used": used, "clock_started_on": None, "due_on": None}
+    @property
+    def due_on(self) -> date | None:
+        return None if self.clock is None else self.due_clock.due_on  # type: ignore[union-attr]
 
     # -- the rest --------------------------------------------------------------------------
 
@@ -201,8 +173,6 @@ class RequestBase(Aggregate):
     @event("Cancelled")
     def _cancelled(self, *, reason: str, by: UUID | None, at: datetime) -> None:
         self.status = Status.CANCELLED
-        self.clock_started_on = None
-        self.due_on = None
         self.updated_at = at
 
     def assign_clerk(self, *, clerk_id: UUID, at: datetime) -> None:
@@ -224,21 +194,3 @@ class RequestBase(Aggregate):
     def _noted(self, *, text: str, by: UUID, at: datetime) -> None:
         self.notes.append({"text": text, "by": by, "at": at})
         self.updated_at = at
-
-
-def choice(field: str, kind: type[E], value: object) -> E:
-    """``value`` as a member of ``kind``, or ValidationError listing the options."""
-    try:
-        return kind(value)
-    except ValueError:
-        options = ", ".join(member.value for member in kind)
-        raise ValidationError(field, f"{value!r} is not one of: {options}") from None
-
-
-def money(field: str, value: object) -> int:
-    """Whole, non-negative Syrian pounds."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError(field, "whole Syrian pounds expected")
-    if value < 0:
-        raise ValidationError(field, "cannot be negative")
-    return value

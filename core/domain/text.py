@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
 
 from .errors import ValidationError
 
@@ -51,3 +55,45 @@ class Bilingual:
     @classmethod
     def of(cls, field: str, ar: object, en: object, maximum: int = 200) -> Bilingual:
         return cls(bounded(f"{field}.ar", ar, maximum), bounded(f"{field}.en", en, maximum))
+
+
+E = TypeVar("E", bound=Enum)
+_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
+
+
+def choice(field: str, kind: type[E], value: object) -> E:
+    """A member of the enum ``kind``, given as a member or its value (case-insensitive)."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        wanted = value.strip().casefold()
+        for member in kind:
+            if str(member.value).casefold() == wanted:
+                return member
+    allowed = ", ".join(str(member.value) for member in kind)
+    raise ValidationError(field, f"unknown value {value!r}; expected one of {allowed}")
+
+
+def code(field: str, value: object, maximum: int = 32) -> str:
+    """An upper-case code such as ``HMS-01``: letters, digits and single dashes."""
+    text = western_digits(bounded(field, value, maximum)).upper()
+    if not _CODE.match(text):
+        raise ValidationError(field, f"{value!r} is not a code like HMS-01")
+    return text
+
+
+def reference(field: str, value: object, maximum: int = 100) -> str:
+    """A reference to something defined elsewhere (a service or agency code): no spaces."""
+    text = bounded(field, value, maximum)
+    if any(ch.isspace() for ch in text):
+        raise ValidationError(field, f"{value!r} may not contain spaces")
+    return text
+
+
+def moment(field: str, value: object) -> datetime:
+    """A timezone-aware date and time, as commands receive their clock."""
+    if not isinstance(value, datetime):
+        raise ValidationError(field, "expected a date and time")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(field, "expected a timezone-aware date and time")
+    return value

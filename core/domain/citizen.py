@@ -1,0 +1,354 @@
+"""Citizen (المواطن): the profile completed once that prefills every request."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from .errors import InvalidTransition, ValidationError
+from .governorate import SYRIA_TIME, Governorate
+from .text import bounded, choice, digits, moment, western_digits
+
+_NAMESPACE = uuid.UUID("8f3d2a61-4c0e-4b7a-9e55-1d6c2f0b7a19")
+EARLIEST_BIRTH = date(1900, 1, 1)
+NAME_MAX = 100
+PLACE_MAX = 100
+STREET_MAX = 300
+_NAME_MARKS = frozenset(" -'’.")
+
+
+class Language(StrEnum):
+    """The language a citizen is written to in."""
+
+    AR = "ar"
+    EN = "en"
+
+
+def parse_national_number(value: object, field: str = "national_number") -> str:
+    """The 11 digits of a Syrian national number (الرقم الوطني); Arabic-Indic digits accepted."""
+    return digits(field, value, 11)
+
+
+def parse_mobile(value: object, field: str = "phone") -> str:
+    """A Syrian mobile number as ``+9639XXXXXXXX``, from 09…, 9639…, +9639… or 009639…."""
+    if not isinstance(value, str):
+        raise ValidationError(field, "expected text")
+    text = western_digits(value).strip().replace("(", "").replace(")", "")
+    number = digits(field, text.removeprefix("+"))
+    # Decide the prefix by length: a bare 9-digit number may itself start with 963.
+    for prefix in ("00963", "963", "0"):
+        if len(number) == len(prefix) + 9 and number.startswith(prefix):
+            number = number.removeprefix(prefix)
+            break
+    if len(number) != 9 or not number.startswith("9"):
+        raise ValidationError(field, f"{value!r} is not a Syrian mobile number like 09XXXXXXXX")
+    return f"+963{number}"
+
+
+def _person_name(field: str, value: object, script: str) -> str:
+    """A name in one script (``ARABIC`` or ``LATIN``): its letters, spaces and - ' . only."""
+    text = " ".join(bounded(field, value, NAME_MAX).split())
+    for ch in text:
+        if ch in _NAME_MARKS:
+            continue
+        if unicodedata.category(ch)[0] not in "LM" or script not in unicodedata.name(ch, ""):
+            which = "Arabic" if script == "ARABIC" else "Latin"
+            raise ValidationError(field, f"expected {which} letters only, got {ch!r}")
+    return text
+
+
+def _birth_date(field: str, value: object, at: datetime) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationError(field, "expected a date")
+    if value > at.astimezone(SYRIA_TIME).date():
+        raise ValidationError(field, "cannot be in the future")
+    if value < EARLIEST_BIRTH:
+        raise ValidationError(field, f"cannot be before {EARLIEST_BIRTH.isoformat()}")
+    return value
+
+
+_NAMES = ("first_name_ar", "first_name_en", "last_name_ar", "last_name_en")
+# Every field of a complete profile, in the order forms show them.
+PROFILE_FIELDS = (
+    *_NAMES,
+    "father_name",
+    "mother_name",
+    "birth_date",
+    "birth_place",
+    "registry_place",
+    "phone",
+    "address_governorate",
+    "address_city",
+    "address_street",
+)
+# The fields update_profile changes; the phone has its own command, the national number none.
+UPDATABLE_FIELDS = tuple(f for f in PROFILE_FIELDS if f != "phone")
+_ERROR_NAMES = {
+    "address_governorate": "address.governorate",
+    "address_city": "address.city",
+    "address_street": "address.street",
+}
+
+
+def _validate(field: str, value: object, at: datetime) -> Any:
+    """One profile field, validated; errors name it (``address.city`` for address parts)."""
+    name = _ERROR_NAMES.get(field, field)
+    if field.endswith("_ar") or field in ("father_name", "mother_name"):
+        # Parents' names are recorded as the civil registry writes them: in Arabic.
+        return _person_name(name, value, "ARABIC")
+    if field.endswith("_en"):
+        return _person_name(name, value, "LATIN")
+    if field == "birth_date":
+        return _birth_date(name, value, at)
+    if field == "phone":
+        return parse_mobile(value, name)
+    if field == "address_governorate":
+        return Governorate.parse(name, value)
+    if field == "address_street":
+        return bounded(name, value, STREET_MAX)
+    return bounded(name, value, PLACE_MAX)
+
+
+class Citizen(Aggregate):
+    """A citizen's account; its id is derived from the national number, so one per person."""
+
+    @staticmethod
+    def create_id(national_number: str) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, national_number)
+
+    @staticmethod
+    def id_for(national_number: object) -> uuid.UUID:
+        """The id of the citizen with this national number (validated and normalised first)."""
+        return Citizen.create_id(parse_national_number(national_number))
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        national_number: object,
+        first_name_ar: object,
+        first_name_en: object,
+        last_name_ar: object,
+        last_name_en: object,
+        *,
+        at: datetime,
+        phone: object = None,
+        language: Language | str = Language.AR,
+    ) -> Citizen:
+        """Open an account with the national number and names; the rest may come later."""
+        at = moment("at", at)
+        given = (first_name_ar, first_name_en, last_name_ar, last_name_en)
+        names = {f: _validate(f, v, at) for f, v in zip(_NAMES, given, strict=True)}
+        return cls(
+            national_number=parse_national_number(national_number),
+            **names,
+            phone=None if phone is None else parse_mobile(phone),
+            language=choice("language", Language, language),
+            at=at,
+        )
+
+    def complete_profile(
+        self,
+        *,
+        father_name: object,
+        mother_name: object,
+        birth_date: object,
+        birth_place: object,
+        registry_place: object,
+        address_governorate: object,
+        address_city: object,
+        address_street: object,
+        at: datetime,
+        phone: object = None,
+    ) -> None:
+        """Fill in the whole profile once; ``phone`` is needed unless registered with one."""
+        at = moment("at", at)
+        if self.is_complete:
+            raise InvalidTransition(
+                "complete the profile of", "complete", "use update_profile to change it"
+            )
+        given = {
+            "father_name": father_name,
+            "mother_name": mother_name,
+            "birth_date": birth_date,
+            "birth_place": birth_place,
+            "registry_place": registry_place,
+            "address_governorate": address_governorate,
+            "address_city": address_city,
+            "address_street": address_street,
+        }
+        fields = {f: _validate(f, v, at) for f, v in given.items()}
+        if phone is not None:
+            fields["phone"] = parse_mobile(phone)
+        elif self.phone is None:
+            raise ValidationError("phone", "required to complete the profile")
+        else:
+            fields["phone"] = self.phone
+        self._profile_completed(**fields, at=at)
+
+    def update_profile(
+        self,
+        *,
+        at: datetime,
+        first_name_ar: object = None,
+        first_name_en: object = None,
+        last_name_ar: object = None,
+        last_name_en: object = None,
+        father_name: object = None,
+        mother_name: object = None,
+        birth_date: object = None,
+        birth_place: object = None,
+        registry_place: object = None,
+        address_governorate: object = None,
+        address_city: object = None,
+        address_street: object = None,
+    ) -> None:
+        """Correct the fields given (None leaves one as it is); no event if nothing changes."""
+        at = moment("at", at)
+        given = {
+            "first_name_ar": first_name_ar,
+            "first_name_en": first_name_en,
+            "last_name_ar": last_name_ar,
+            "last_name_en": last_name_en,
+            "father_name": father_name,
+            "mother_name": mother_name,
+            "birth_date": birth_date,
+            "birth_place": birth_place,
+            "registry_place": registry_place,
+            "address_governorate": address_governorate,
+            "address_city": address_city,
+            "address_street": address_street,
+        }
+        validated = {f: _validate(f, v, at) for f, v in given.items() if v is not None}
+        changes = {f: v for f, v in validated.items() if getattr(self, f) != v}
+        if changes:
+            self._profile_updated(changes=changes, at=at)
+
+    def change_phone(self, phone: object, *, at: datetime) -> None:
+        at = moment("at", at)
+        phone = parse_mobile(phone)
+        if phone != self.phone:
+            self._phone_changed(phone=phone, at=at)
+
+    def change_language(self, language: Language | str, *, at: datetime) -> None:
+        at = moment("at", at)
+        language = choice("language", Language, language)
+        if language is not self.language:
+            self._language_changed(language=language, at=at)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def is_complete(self) -> bool:
+        """Every field a request form needs is filled in."""
+        return all(getattr(self, f) is not None for f in PROFILE_FIELDS)
+
+    @property
+    def full_name_ar(self) -> str:
+        return f"{self.first_name_ar} {self.last_name_ar}"
+
+    @property
+    def full_name_en(self) -> str:
+        return f"{self.first_name_en} {self.last_name_en}"
+
+    def prefill(self) -> dict[str, str]:
+        """The known profile fields as a request form's initial values (JSON-ready strings)."""
+        values: dict[str, str] = {"national_number": self.national_number}
+        for f in PROFILE_FIELDS:
+            value = getattr(self, f)
+            if isinstance(value, date):
+                values[f] = value.isoformat()
+            elif value is not None:
+                values[f] = str(value)
+        return values
+
+    def age_on(self, on: date) -> int | None:
+        """Completed years on ``on``; None while the birth date is unknown."""
+        born = self.birth_date
+        if born is None:
+            return None
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    # -- events: they only record --------------------------------------------------------------
+
+    @event("Registered")
+    def __init__(
+        self,
+        *,
+        national_number: str,
+        first_name_ar: str,
+        first_name_en: str,
+        last_name_ar: str,
+        last_name_en: str,
+        phone: str | None,
+        language: Language,
+        at: datetime,
+    ) -> None:
+        self.national_number = national_number
+        self.first_name_ar = first_name_ar
+        self.first_name_en = first_name_en
+        self.last_name_ar = last_name_ar
+        self.last_name_en = last_name_en
+        self.phone = phone
+        self.language = language
+        self.registered_at = at
+        self.father_name: str | None = None
+        self.mother_name: str | None = None
+        self.birth_date: date | None = None
+        self.birth_place: str | None = None
+        self.registry_place: str | None = None
+        self.address_governorate: Governorate | None = None
+        self.address_city: str | None = None
+        self.address_street: str | None = None
+        self.profile_completed_at: datetime | None = None
+        self.updated_at = at
+
+    @event("ProfileCompleted")
+    def _profile_completed(
+        self,
+        *,
+        father_name: str,
+        mother_name: str,
+        birth_date: date,
+        birth_place: str,
+        registry_place: str,
+        phone: str,
+        address_governorate: Governorate,
+        address_city: str,
+        address_street: str,
+        at: datetime,
+    ) -> None:
+        self.father_name = father_name
+        self.mother_name = mother_name
+        self.birth_date = birth_date
+        self.birth_place = birth_place
+        self.registry_place = registry_place
+        self.phone = phone
+        self.address_governorate = address_governorate
+        self.address_city = address_city
+        self.address_street = address_street
+        self.profile_completed_at = at
+        self.updated_at = at
+
+    @event("ProfileUpdated")
+    def _profile_updated(self, changes: dict[str, Any], at: datetime) -> None:
+        """``changes`` maps UPDATABLE_FIELDS names to their new, validated values."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.updated_at = at
+
+    @event("PhoneChanged")
+    def _phone_changed(self, phone: str, at: datetime) -> None:
+        self.phone = phone
+        self.updated_at = at
+
+    @event("LanguageChanged")
+    def _language_changed(self, language: Language, at: datetime) -> None:
+        self.language = language
+        self.updated_at = at
