@@ -294,7 +294,9 @@ def test_bad_surcharge_decisions_are_named(args: tuple[Any, ...], where: str) ->
 
 def test_assessing_needs_a_known_governorate_and_a_date() -> None:
     catalog = new_catalog()
-    assert field(catalog, lambda: catalog.assess_fee(RECORD, "Atlantis", AT.date())) == "governorate"
+    assert (
+        field(catalog, lambda: catalog.assess_fee(RECORD, "Atlantis", AT.date())) == "governorate"
+    )
     assert refused(catalog, lambda: catalog.assess_fee(RECORD, "HMS", AT)).field == "on"
 
 
