@@ -12,6 +12,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     AGENCY = "agency"  # an agency's own system or staff, answering requests
     ADMIN = "admin"
+    SYSTEM = "system"  # khidma's own workers: payment confirmations, the dispatcher, expiry
 
 
 # Roles a Staff aggregate may hold: people employed by the centres' network.
