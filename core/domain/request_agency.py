@@ -52,7 +52,30 @@ class RequestAtAgency(RequestBase):
             at=at,
         )
 
-    @event("FeeAssessed")
+    class FeeAssessed(RequestBase.Event):
+        """Version 2 splits the fee into the agency's fee and the governorate's surcharge.
+
+        Version 1 (before surcharge decisions were recorded) held one figure, ``total``.
+        """
+
+        class_version = 2
+        agency_fee: int
+        surcharge: int
+        total: int
+        decision_ref: str | None
+        assessed_on: date
+        clock: dict[str, Any] | None
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["agency_fee"] = state["total"]
+            state["surcharge"] = 0
+            state["decision_ref"] = None
+            state["assessed_on"] = state["at"].date()
+            state.setdefault("clock", None)
+
+    @event(FeeAssessed)
     def _fee_assessed(
         self,
         *,
