@@ -21,7 +21,7 @@ async def collect(store: EventStore, into: list[RecordedEvent], **kwargs: object
         into.append(event)
 
 
-async def until(predicate: object, timeout: float = 10.0) -> None:
+async def until(predicate: object, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "timed out"
@@ -86,7 +86,7 @@ async def test_subscribe_survives_terminated_connections(store: EventStore) -> N
 
 
 async def test_wait_for_returns_once_the_log_reaches_a_position(store: EventStore) -> None:
-    waiting = asyncio.create_task(store.wait_for(4, timeout=5))
+    waiting = asyncio.create_task(store.wait_for(4, timeout=30))
     await asyncio.sleep(0.05)
     assert not waiting.done()
     await store.append(new_stream(), events(4), 0)
