@@ -37,6 +37,15 @@ def _encode_jsonb(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's session reset (a second round trip on every release).
+
+    Safe because pool connections carry no session state: khidma sets only transaction-level
+    settings and advisory locks, LISTENs on its own connection, and asyncpg still rolls back
+    an open transaction and drops listeners before a connection goes back to the pool.
+    """
+
+
 async def connect(dsn: str, settings: Settings) -> asyncpg.Connection:
     """One connection with khidma's session settings (for LISTEN and migrations)."""
     conn = await asyncpg.connect(dsn, server_settings=server_settings(settings))
@@ -52,6 +61,7 @@ async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
         max_size=settings.pool_max_size,
         server_settings=server_settings(settings),
         init=_init_connection,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool

@@ -70,6 +70,7 @@ class Appended:
     tx_id: int
     event_ids: tuple[int, ...]
     last_versions: Mapping[UUID, int]
+    offset: int = 0  # how many events of the same transaction (other appends) come first
 
     @property
     def last_event(self) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import asyncpg
@@ -17,6 +18,8 @@ from .locks import channel, lock_key
 from .notify import Signal
 
 log = logging.getLogger(__name__)
+
+_REMEMBERED = 100_000
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -54,6 +57,9 @@ class Sequencer:
         self._progress = progress
         self._running = asyncio.Lock()
         self.cursor = Cursor()
+        # tx_id -> the position of its first event, for the transactions this process logged
+        # lately: a writer learns its positions from the pass, without another query.
+        self.first_positions: OrderedDict[int, int] = OrderedDict()
 
     def advance(self, cursor: Cursor) -> None:
         """Move the known cursor forward (never back) and wake whoever waits on it."""
@@ -78,6 +84,10 @@ class Sequencer:
             )
         if row is None:
             return None
+        for tx, first in zip(row["txs"], row["firsts"], strict=True):
+            self.first_positions[int(tx)] = first
+        while len(self.first_positions) > _REMEMBERED:
+            self.first_positions.popitem(last=False)
         self.advance(Cursor(int(row["last_tx"]), row["last_event_id"], row["last_position"]))
         return row["sequenced"]
 

@@ -12,9 +12,8 @@ import asyncpg
 
 from ..config import Settings
 from . import database
-from .commands import COMMANDS_KEY, command_result, with_command
-from .errors import ConcurrencyError, DuplicateCommandError, InvalidEventError
-from .hashing import canonical_metadata, content_hash
+from .commands import command_result
+from .errors import InvalidEventError
 from .locks import channel
 from .notify import Listener, Signal
 from .records import (
@@ -24,32 +23,18 @@ from .records import (
     PendingEvent,
     RecordedEvent,
     Tracking,
-    check_events,
-    check_metadata,
     check_topics,
 )
 from .sequencer import Cursor, Lag, Sequencer
 from .snapshots import Snapshots
 from .tracking import track, tracked
 from .verify import ChainReport, verify_chain
+from .writer import Writer
 
 log = logging.getLogger(__name__)
 
 _CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
-_INSERT = """
-INSERT INTO events (stream_id, version, topic, data, metadata, content_hash)
-SELECT s, v, t, d, $5::jsonb, h
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $6::bytea[]) AS u(s, v, t, d, h)
-"""
-# One statement: the expected-version check and the insert cannot be separated by another
-# writer's commit without the unique constraint catching it.
-_APPEND = (
-    _INSERT
-    + "WHERE (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1[1]) = $7"
-    + " RETURNING event_id, tx_id::text"
-)
-_RECORD = _INSERT + " RETURNING event_id, tx_id::text"
 _COLUMNS = "e.event_id, e.stream_id, e.version, e.topic, e.data, e.metadata, e.recorded_at"
 
 
@@ -62,6 +47,7 @@ class EventStore:
         self.progress = Signal()
         self.appended = Signal()
         self.snapshots = Snapshots(pool, settings.max_event_bytes)
+        self._writer = Writer(pool, settings.max_event_bytes, self._written)
         self.sequencer = Sequencer(
             pool, settings.db_schema, settings.sequencer_batch, self.progress
         )
@@ -90,6 +76,10 @@ class EventStore:
     def listener(self) -> Listener:
         return self._listener
 
+    def _written(self) -> None:
+        self.appended.fire()
+        self.progress.fire()
+
     def _notified(self, payload: str) -> None:
         cursor = Cursor.parse(payload)
         if cursor is None:
@@ -105,8 +95,6 @@ class EventStore:
         events: Sequence[NewEvent],
         expected_version: int,
         metadata: Mapping[str, Any] | None = None,
-        *,
-        command: CommandRecord | None = None,
     ) -> Appended:
         """Append ``events`` to a stream now at ``expected_version`` (0 for a new stream).
 
@@ -123,7 +111,7 @@ class EventStore:
             )  # type: ignore[arg-type]
             for i, e in enumerate(events, start=1)
         ]
-        return await self._write(_APPEND, pending, metadata, expected_version, command=command)
+        return await self._writer.append(pending, metadata, expected_version)
 
     async def record(
         self,
@@ -136,9 +124,10 @@ class EventStore:
         """Write events whose versions the caller fixed, over any number of streams, at once.
 
         A version already taken raises ConcurrencyError, a ``tracking`` position not past the
-        tracker's last one raises TrackingError; either way nothing is written.
+        tracker's last one raises TrackingError, a ``command`` whose idempotency key was used
+        raises DuplicateCommandError; in every case nothing is written.
         """
-        return await self._write(_RECORD, list(events), metadata, None, tracking, command)
+        return await self._writer.record(list(events), metadata, tracking, command)
 
     async def track(self, tracking: Tracking) -> None:
         """Record a tracking position alone; TrackingError if it is not past the last one."""
@@ -148,77 +137,21 @@ class EventStore:
         """The last position of ``upstream`` that ``tracker`` recorded, or None."""
         return await tracked(self.pool, tracker, upstream)
 
-    async def _write(
-        self,
-        sql: str,
-        events: list[PendingEvent],
-        metadata: Mapping[str, Any] | None,
-        expected_version: int | None,
-        tracking: Tracking | None = None,
-        command: CommandRecord | None = None,
-    ) -> Appended:
-        check_events(events, self.settings.max_event_bytes)
-        meta = canonical_metadata(check_metadata(metadata))
-        hashes = [content_hash(e.stream_id, e.version, e.topic, e.data, meta) for e in events]
-        args: list[Any] = [
-            [e.stream_id for e in events],
-            [e.version for e in events],
-            [e.topic for e in events],
-            [e.data for e in events],
-            meta,
-            hashes,
-        ]
-        if expected_version is not None:
-            args.append(expected_version)
-        if command is not None:
-            sql = with_command(sql, len(args) + 1)
-            args.extend(command.arguments())
-        try:
-            if tracking is None:
-                rows = await self.pool.fetch(sql, *args)
-            else:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    rows = await conn.fetch(sql, *args)
-                    if len(rows) == len(events):
-                        await track(conn, tracking)
-        except asyncpg.UniqueViolationError as error:
-            if command is not None and error.constraint_name == COMMANDS_KEY:
-                raise DuplicateCommandError(command.idempotency_key) from None
-            rows = []
-        if len(rows) != len(events):
-            stream_id = events[0].stream_id
-            if expected_version is None:
-                stream_id = await self._first_taken(events)
-            raise ConcurrencyError(stream_id, expected_version, await self.version(stream_id))
-        self.appended.fire()
-        self.progress.fire()
-        last_versions: dict[UUID, int] = {}
-        for e in events:
-            last_versions[e.stream_id] = max(e.version, last_versions.get(e.stream_id, 0))
-        return Appended(int(rows[0][1]), tuple(sorted(r[0] for r in rows)), last_versions)
+    async def version(self, stream_id: UUID) -> int:
+        """The stream's current version (0 if it has no events)."""
+        return await self._writer.version(stream_id)
 
     async def command_result(self, idempotency_key: str) -> CommandRecord | None:
         """What the command first run with this idempotency key recorded, if any."""
         return await command_result(self.pool, idempotency_key)
 
-    async def _first_taken(self, events: list[PendingEvent]) -> UUID:
-        row = await self.pool.fetchrow(
-            "SELECT stream_id FROM events e JOIN unnest($1::uuid[], $2::bigint[]) AS u(s, v)"
-            " ON e.stream_id = u.s AND e.version = u.v LIMIT 1",
-            [e.stream_id for e in events],
-            [e.version for e in events],
-        )
-        return row["stream_id"] if row else events[0].stream_id
-
-    async def version(self, stream_id: UUID) -> int:
-        """The stream's current version (0 if it has no events)."""
-        return await self.pool.fetchval(
-            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
-        )
-
     async def sequenced(self, appended: Appended, timeout: float = 10.0) -> list[int]:
         """Wait until an append is in the log (readable by everyone); return its positions."""
         await self.sequencer.wait_past(appended.last_event, timeout)
+        first = self.sequencer.first_positions.get(appended.tx_id)
+        if first is not None:  # this process logged it: no need to ask
+            start = first + appended.offset
+            return list(range(start, start + len(appended.event_ids)))
         rows = await self.pool.fetch(
             "SELECT position FROM event_log WHERE event_id = ANY($1::bigint[]) ORDER BY position",
             list(appended.event_ids),

@@ -137,3 +137,29 @@ async def test_duplicate_versions_in_one_record_are_refused(store: EventStore) -
             [PendingEvent(stream, 1, TOPIC, b"a"), PendingEvent(stream, 1, TOPIC, b"b")]
         )
     assert caught.value.field == "events[1].version"
+
+
+async def test_concurrent_appends_share_statements_and_learn_their_own_positions(
+    store: EventStore,
+) -> None:
+    streams = [new_stream() for _ in range(40)]
+    taken = new_stream()
+    await store.append(taken, events(1), 0)
+    appends = [
+        store.append(s, events(1 + i % 4), 0, {"actor_id": f"w{i}"}) for i, s in enumerate(streams)
+    ]
+    appends.insert(17, store.append(taken, events(2), 0))  # stale: fails alone
+    results = await asyncio.gather(*appends, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], ConcurrencyError)
+    assert failed[0].actual_version == 1
+    for result in results:
+        if isinstance(result, BaseException):
+            continue
+        positions = await store.sequenced(result)
+        logged = await store.pool.fetch(
+            "SELECT position FROM event_log WHERE event_id = ANY($1::bigint[]) ORDER BY 1",
+            list(result.event_ids),
+        )
+        assert positions == [r[0] for r in logged]
+    assert await store.version(taken) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from khidma.core.events import EventStore
@@ -16,6 +17,13 @@ async def logged(store: EventStore, n: int = 5) -> None:
     for _ in range(n):
         appended = await store.append(new_stream(), events(2), 0, {"actor_id": "a"})
         await store.sequenced(appended)
+
+
+async def tamper(store: EventStore, sql: str, *args: object) -> None:
+    """Change the tables as an attacker with the database's superuser would: triggers off."""
+    async with store.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(sql, *args)
 
 
 def kinds(report: object) -> list[tuple[int, str]]:
@@ -49,18 +57,20 @@ async def test_chain_matches_the_documented_formula(store: EventStore) -> None:
 
 async def test_changed_data_is_located(store: EventStore) -> None:
     await logged(store)
-    await store.pool.execute(
+    await tamper(
+        store,
         "UPDATE events SET data = 'forged'"
-        " WHERE event_id = (SELECT event_id FROM event_log WHERE position = 4)"
+        " WHERE event_id = (SELECT event_id FROM event_log WHERE position = 4)",
     )
     assert kinds(await store.verify_chain()) == [(4, "content_changed")]
 
 
 async def test_changed_metadata_is_located(store: EventStore) -> None:
     await logged(store)
-    await store.pool.execute(
+    await tamper(
+        store,
         'UPDATE events SET metadata = \'{"actor_id": "someone else"}\''
-        " WHERE event_id = (SELECT event_id FROM event_log WHERE position = 7)"
+        " WHERE event_id = (SELECT event_id FROM event_log WHERE position = 7)",
     )
     assert kinds(await store.verify_chain()) == [(7, "content_changed")]
 
@@ -74,26 +84,30 @@ async def test_changed_data_with_recomputed_content_hash_breaks_the_chain(
         " WHERE position = 3"
     )
     forged = content_hash(row[1], row[2], row[3], b"forged", canonical_metadata({"actor_id": "a"}))
-    await store.pool.execute(
-        "UPDATE events SET data = 'forged', content_hash = $2 WHERE event_id = $1", row[0], forged
+    await tamper(
+        store,
+        "UPDATE events SET data = 'forged', content_hash = $2 WHERE event_id = $1",
+        row[0],
+        forged,
     )
     assert kinds(await store.verify_chain()) == [(3, "chain_broken")]
 
 
 async def test_deleted_row_is_located(store: EventStore) -> None:
     await logged(store)
-    await store.pool.execute("DELETE FROM event_log WHERE position = 6")
+    await tamper(store, "DELETE FROM event_log WHERE position = 6")
     assert kinds(await store.verify_chain()) == [(6, "position_missing"), (7, "chain_broken")]
-    await store.pool.execute("DELETE FROM event_log WHERE position = 10")
+    await tamper(store, "DELETE FROM event_log WHERE position = 10")
     assert (10, "position_missing") in kinds(await store.verify_chain())
 
 
 async def test_inserted_row_is_located(store: EventStore) -> None:
     await logged(store)
-    await store.pool.execute("UPDATE event_log SET position = -position WHERE position >= 5")
-    await store.pool.execute("UPDATE event_log SET position = 1 - position WHERE position < 0")
+    await tamper(store, "UPDATE event_log SET position = -position WHERE position >= 5")
+    await tamper(store, "UPDATE event_log SET position = 1 - position WHERE position < 0")
     extra = await store.append(new_stream(), events(1), 0)
-    await store.pool.execute(
+    await tamper(
+        store,
         "INSERT INTO event_log (position, event_id, chain_hash) VALUES (5, $1, $2)",
         extra.event_ids[0],
         b"\x00" * 32,
@@ -104,11 +118,32 @@ async def test_inserted_row_is_located(store: EventStore) -> None:
 
 async def test_reordered_rows_are_located(store: EventStore) -> None:
     await logged(store)
-    await store.pool.execute("UPDATE event_log SET position = -2 WHERE position = 2")
-    await store.pool.execute("UPDATE event_log SET position = 2 WHERE position = 3")
-    await store.pool.execute("UPDATE event_log SET position = 3 WHERE position = -2")
+    await tamper(store, "UPDATE event_log SET position = -2 WHERE position = 2")
+    await tamper(store, "UPDATE event_log SET position = 2 WHERE position = 3")
+    await tamper(store, "UPDATE event_log SET position = 3 WHERE position = -2")
     assert kinds(await store.verify_chain()) == [
         (2, "chain_broken"),
         (3, "chain_broken"),
         (4, "chain_broken"),
     ]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["UPDATE events SET data = 'x'", "DELETE FROM events", "TRUNCATE events CASCADE"],
+    ids=["update", "delete", "truncate"],
+)
+async def test_events_are_append_only(store: EventStore, sql: str) -> None:
+    await logged(store, 1)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+        await store.pool.execute(sql)
+    assert (await store.verify_chain()).ok
+
+
+async def test_a_log_row_whose_event_is_gone_is_located(store: EventStore) -> None:
+    await logged(store)
+    await tamper(
+        store,
+        "DELETE FROM events WHERE event_id = (SELECT event_id FROM event_log WHERE position = 5)",
+    )
+    assert kinds(await store.verify_chain()) == [(5, "content_changed")]
