@@ -164,6 +164,7 @@ class DueClock:
     working_days_used: int
     paused_since: date | None
     due_on: date
+    since: date | None = None  # the last start or resume; a pause cannot predate it
 
     @property
     def is_paused(self) -> bool:
@@ -184,10 +185,11 @@ class DueClock:
     def pause(self, on: date, calendar: WorkingDays) -> DueClock:
         if self.paused_since is not None:
             raise InvalidTransition("pause the clock of", "waiting on the citizen")
-        if on < self.started_on:
-            raise ValidationError("on", f"{on} is before the clock started ({self.started_on})")
-        used = self.turnaround_days - calendar.working_days_between(on, self.due_on)
-        return DueClock(self.turnaround_days, self.started_on, used, on, self.due_on)
+        running_since = self.since or self.started_on
+        if on < running_since:
+            raise ValidationError("on", f"{on} is before the clock last ran ({running_since})")
+        used = max(0, self.turnaround_days - calendar.working_days_between(on, self.due_on))
+        return DueClock(self.turnaround_days, self.started_on, used, on, self.due_on, self.since)
 
     def resume(self, on: date, rule: ClockRule, calendar: WorkingDays) -> DueClock:
         if self.paused_since is None:
@@ -201,7 +203,7 @@ class DueClock:
         used = 0 if restart else self.working_days_used
         remaining = max(0, self.turnaround_days - used)
         due = calendar.add_working_days(on, remaining)
-        return DueClock(self.turnaround_days, self.started_on, used, None, due)
+        return DueClock(self.turnaround_days, self.started_on, used, None, due, on)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain fields for an event (dates stay ``date``; from_dict also takes ISO strings)."""
@@ -211,6 +213,7 @@ class DueClock:
             "working_days_used": self.working_days_used,
             "paused_since": self.paused_since,
             "due_on": self.due_on,
+            "since": self.since,
         }
 
     @classmethod
@@ -222,6 +225,7 @@ class DueClock:
             working_days_used=int(raw["working_days_used"]),
             paused_since=None if paused is None else _as_date(paused),
             due_on=_as_date(raw["due_on"]),
+            since=None if raw.get("since") is None else _as_date(raw["since"]),
         )
 
 

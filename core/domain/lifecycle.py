@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .errors import ValidationError
+from .text import choice
+
 
 class Status(StrEnum):
     """Where a request (معاملة) stands."""
@@ -32,7 +35,41 @@ class Channel(StrEnum):
     APP = "app"
 
 
-FIRST_DEGREE = frozenset({"father", "mother", "son", "daughter", "spouse"})
+class Relation(StrEnum):
+    """First-degree relatives, who may collect a document where the service allows it."""
+
+    FATHER = "father"
+    MOTHER = "mother"
+    SON = "son"
+    DAUGHTER = "daughter"
+    SPOUSE = "spouse"
+
+    @classmethod
+    def parse(cls, value: object) -> Relation:
+        """A relation given in English or Arabic (أب، أم، ابن، ابنة، زوج، زوجة)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValidationError("relation", "required for a first-degree relative")
+        if isinstance(value, str) and value.strip() in _ARABIC:
+            return _ARABIC[value.strip()]
+        return choice("relation", cls, value)
+
+
+_ARABIC = {
+    "أب": Relation.FATHER,
+    "الأب": Relation.FATHER,
+    "أم": Relation.MOTHER,
+    "الأم": Relation.MOTHER,
+    "ابن": Relation.SON,
+    "الابن": Relation.SON,
+    "ابنة": Relation.DAUGHTER,
+    "بنت": Relation.DAUGHTER,
+    "الابنة": Relation.DAUGHTER,
+    "زوج": Relation.SPOUSE,
+    "زوجة": Relation.SPOUSE,
+    "الزوج": Relation.SPOUSE,
+    "الزوجة": Relation.SPOUSE,
+}
+FIRST_DEGREE = frozenset(r.value for r in Relation)
 
 
 S = Status
@@ -73,5 +110,7 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "add a note to": frozenset(S),
 }
 
-FINAL = frozenset({S.COLLECTED, S.DELIVERED, S.CANCELLED, S.EXPIRED, S.REFUNDED})
 WAITING_ON_CITIZEN = frozenset({S.AWAITING_PAYMENT, S.INFO_REQUIRED})
+
+# Nothing but a note runs from these (CANCELLED is not final: a paid fee is still refunded).
+FINAL = frozenset({S.COLLECTED, S.DELIVERED, S.EXPIRED, S.REFUNDED})

@@ -12,8 +12,9 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from .catalog import Collector, Delivery
+from .centre import parse_centre_code
 from .errors import InvalidTransition, NotAllowed, ValidationError
-from .lifecycle import FIRST_DEGREE, Status
+from .lifecycle import Relation, Status
 from .request_agency import RequestAtAgency
 from .text import bounded, choice, digits
 
@@ -29,19 +30,21 @@ class ServiceRequest(RequestAtAgency):
 
     def certify(self, *, clerk_id: UUID, centre: str, at: datetime) -> None:
         """Stamped with the live stamps (الأختام الحية) at a centre."""
-        self._require("certify")
-        self._certified(clerk_id=clerk_id, centre=bounded("centre", centre, 20), at=at)
+        at = self._require("certify", at)
+        centre = parse_centre_code(centre, "centre")
+        if self.document_at != f"centre:{centre}":
+            raise NotAllowed("certify", f"the document is at {self.document_at}, not at {centre}")
+        self._certified(clerk_id=clerk_id, centre=centre, at=at)
 
     @event("Certified")
     def _certified(self, *, clerk_id: UUID, centre: str, at: datetime) -> None:
         self.status = Status.CERTIFIED
-        if self.document_at != f"centre:{centre}":
-            self._hand_off(self.document_at or "", f"centre:{centre}", clerk_id, at)
+        self.certified_by = clerk_id
         self.updated_at = at
 
     def mark_ready(self, *, clerk_id: UUID, on: date, at: datetime) -> None:
         """At the pickup centre and ready; the citizen is told."""
-        self._require("mark ready")
+        at = self._require("mark ready", at)
         if self.delivery is not Delivery.PICKUP:
             raise InvalidTransition("mark ready", self.status.value, "delivery is by post")
         if self.document_at != f"centre:{self.pickup_centre}":
@@ -60,16 +63,16 @@ class ServiceRequest(RequestAtAgency):
 
     def change_pickup_centre(self, *, centre: str, by: UUID | None, at: datetime) -> None:
         """The citizen chose another centre; a printed document is transferred there."""
-        self._require("change the pickup centre of")
-        centre = bounded("centre", centre, 20)
+        at = self._require("change the pickup centre of", at)
+        centre = parse_centre_code(centre, "centre")
         if self.delivery is not Delivery.PICKUP:
             raise InvalidTransition(
                 "change the pickup centre of", self.status.value, "delivery is by post"
             )
         if centre == self.pickup_centre:
             raise ValidationError("centre", f"already to be collected at {centre}")
-        moves = self.status in {Status.CERTIFIED, Status.READY_FOR_PICKUP}
-        self._pickup_changed(centre=centre, transfer=moves, by=by, at=at)
+        printed = self.document_at is not None  # issued: the paper moves with the choice
+        self._pickup_changed(centre=centre, transfer=printed, by=by, at=at)
 
     @event("PickupCentreChanged")
     def _pickup_changed(
@@ -78,7 +81,8 @@ class ServiceRequest(RequestAtAgency):
         self.pickup_centre = centre
         if transfer:
             self._hand_off(self.document_at or "", f"centre:{centre}", by, at)
-            self.status = Status.CERTIFIED  # ready again once it arrives
+            if self.status is Status.READY_FOR_PICKUP:
+                self.status = Status.CERTIFIED  # ready again once it arrives
         self.updated_at = at
 
     def hand_over(
@@ -94,9 +98,10 @@ class ServiceRequest(RequestAtAgency):
         at: datetime,
     ) -> None:
         """Hand the document over, if this recipient may collect it."""
-        self._require("hand over")
+        at = self._require("hand over", at)
         kind = choice("recipient", Collector, recipient)
         national_number = digits("recipient_national_number", recipient_national_number, 11)
+        centre = parse_centre_code(centre, "centre")
         if centre != self.pickup_centre:
             raise NotAllowed("hand over", f"the document is collected at {self.pickup_centre}")
         if kind not in self.collectors:
@@ -107,17 +112,15 @@ class ServiceRequest(RequestAtAgency):
             raise NotAllowed("hand over", "the recipient is not the citizen who filed the request")
         if kind is not Collector.SELF and is_citizen:
             raise ValidationError("recipient", "the citizen themself collects as 'self'")
-        if kind is Collector.FIRST_DEGREE_RELATIVE and relation not in FIRST_DEGREE:
-            raise NotAllowed(
-                "hand over",
-                f"{relation!r} is not a first-degree relative ({', '.join(sorted(FIRST_DEGREE))})",
-            )
+        if kind is Collector.FIRST_DEGREE_RELATIVE:
+            relation = Relation.parse(relation)
         if kind is Collector.PROXY:
             proxy_document = bounded("proxy_document", proxy_document, 50)
         self._collected(
             recipient=kind,
+            recipient_citizen_id=recipient_citizen_id,
             recipient_national_number=national_number,
-            relation=relation if kind is Collector.FIRST_DEGREE_RELATIVE else None,
+            relation=Relation(relation) if kind is Collector.FIRST_DEGREE_RELATIVE else None,
             proxy_document=proxy_document if kind is Collector.PROXY else None,
             clerk_id=clerk_id,
             centre=centre,
@@ -129,8 +132,9 @@ class ServiceRequest(RequestAtAgency):
         self,
         *,
         recipient: Collector,
+        recipient_citizen_id: UUID,
         recipient_national_number: str,
-        relation: str | None,
+        relation: Relation | None,
         proxy_document: str | None,
         clerk_id: UUID,
         centre: str,
@@ -138,6 +142,7 @@ class ServiceRequest(RequestAtAgency):
     ) -> None:
         self.collected_by = {
             "recipient": recipient,
+            "citizen_id": recipient_citizen_id,
             "national_number": recipient_national_number,
             "relation": relation,
             "proxy_document": proxy_document,
@@ -147,7 +152,7 @@ class ServiceRequest(RequestAtAgency):
         self.updated_at = at
 
     def dispatch_by_post(self, *, postal_tracking: str, clerk_id: UUID, at: datetime) -> None:
-        self._require("dispatch by post")
+        at = self._require("dispatch by post", at)
         if self.delivery is Delivery.PICKUP:
             raise InvalidTransition("dispatch by post", self.status.value, "to be collected")
         self._dispatched(
@@ -164,7 +169,7 @@ class ServiceRequest(RequestAtAgency):
         self.updated_at = at
 
     def record_delivery(self, *, at: datetime) -> None:
-        self._require("record delivery of")
+        at = self._require("record delivery of", at)
         self._delivered(at=at)
 
     @event("Delivered")
@@ -175,7 +180,7 @@ class ServiceRequest(RequestAtAgency):
 
     def expire(self, *, on: date, at: datetime) -> None:
         """Never collected within the service's validity."""
-        self._require("expire")
+        at = self._require("expire", at)
         assert self.ready_since is not None
         if (on - self.ready_since).days < self.validity_days:
             raise InvalidTransition(

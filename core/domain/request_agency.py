@@ -33,7 +33,7 @@ class RequestAtAgency(RequestBase):
         at: datetime,
     ) -> None:
         """Fix the fee (agency fee + centre surcharge); a free request starts its clock now."""
-        self._require("assess the fee of")
+        at = self._require("assess the fee of", at)
         if self.fee is not None:
             raise InvalidTransition("assess the fee of", self.status.value, "already assessed")
         for name, value in (("agency_fee", agency_fee), ("surcharge", surcharge)):
@@ -46,7 +46,7 @@ class RequestAtAgency(RequestBase):
             agency_fee=agency_fee,
             surcharge=surcharge,
             total=total,
-            decision_ref=decision_ref,
+            decision_ref=bounded("decision_ref", decision_ref, 100, required=False) or None,
             assessed_on=on,
             clock=clock,
             at=at,
@@ -110,7 +110,7 @@ class RequestAtAgency(RequestBase):
         at: datetime,
     ) -> None:
         """The fee was paid; the turnaround clock starts."""
-        self._require("record payment for")
+        at = self._require("record payment for", at)
         assert self.fee is not None
         pounds("amount", amount)
         if amount != self.fee["total"]:
@@ -147,7 +147,7 @@ class RequestAtAgency(RequestBase):
 
     def send_to_agency(self, *, by: UUID | None, at: datetime) -> None:
         """Forward to the agency; paid requests, or free ones straight from submission."""
-        self._require("send to the agency")
+        at = self._require("send to the agency", at)
         if self.fee is None:
             raise InvalidTransition("send to the agency", self.status.value, "fee not assessed")
         if self.status is Status.SUBMITTED and self.fee["total"] > 0:
@@ -161,7 +161,13 @@ class RequestAtAgency(RequestBase):
 
     def accept_at_agency(self, *, agency_reference: str, at: datetime) -> None:
         """A reply-later agency took the request and gave its reference."""
-        self._require("record the agency's acceptance of")
+        at = self._require("record the agency's acceptance of", at)
+        if self.direct_access:
+            raise InvalidTransition(
+                "record the agency's acceptance of",
+                self.status.value,
+                "a direct-access agency issues at once",
+            )
         self._accepted(agency_reference=bounded("agency_reference", agency_reference, 100), at=at)
 
     @event("AcceptedByAgency")
@@ -174,7 +180,7 @@ class RequestAtAgency(RequestBase):
         self, *, what: str, on: date, calendar: WorkingDays, at: datetime
     ) -> None:
         """The agency needs more from the citizen; the clock stops."""
-        self._require("ask for information on")
+        at = self._require("ask for information on", at)
         self._information_requested(
             what=bounded("what", what, 1000), clock=self._paused(on, calendar), at=at
         )
@@ -192,7 +198,7 @@ class RequestAtAgency(RequestBase):
         self, *, answer: Mapping[str, Any], on: date, calendar: WorkingDays, at: datetime
     ) -> None:
         """The citizen answered; the clock continues or restarts as the service says."""
-        self._require("provide information for")
+        at = self._require("provide information for", at)
         if not isinstance(answer, Mapping) or not answer:
             raise ValidationError("answer", "expected the information asked for")
         self._information_provided(answer=dict(answer), clock=self._resumed(on, calendar), at=at)
@@ -209,10 +215,10 @@ class RequestAtAgency(RequestBase):
 
     def issue(self, *, document_reference: str, at: datetime) -> None:
         """The agency issued the document; it is handed to the certifying centre."""
-        self._require("issue")
+        at = self._require("issue", at)
         self._issued(
             document_reference=bounded("document_reference", document_reference, 100),
-            to_centre=self.pickup_centre or self.origin_centre,
+            to_centre=self.certifying_centre,
             at=at,
         )
 
@@ -225,7 +231,7 @@ class RequestAtAgency(RequestBase):
 
     def reject(self, *, reason: str, at: datetime) -> None:
         """The agency refused (e.g. a divorce not yet final); a paid fee is then refunded."""
-        self._require("reject")
+        at = self._require("reject", at)
         self._rejected(reason=bounded("reason", reason, 1000), at=at)
 
     @event("Rejected")
@@ -235,7 +241,7 @@ class RequestAtAgency(RequestBase):
         self.updated_at = at
 
     def record_refund(self, *, refund_ref: str, at: datetime) -> None:
-        self._require("refund")
+        at = self._require("refund", at)
         if self.payment is None:
             raise InvalidTransition("refund", self.status.value, "nothing was paid")
         self._refunded(

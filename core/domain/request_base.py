@@ -11,9 +11,10 @@ from eventsourcing.domain import Aggregate, event
 
 from .calendar import ClockRule, DueClock
 from .catalog import Collector, Delivery
+from .centre import parse_centre_code
 from .errors import InvalidTransition, ValidationError
 from .lifecycle import ALLOWED_FROM, Channel, Status
-from .text import bounded, choice
+from .text import bounded, choice, moment
 from .tracking import parse_tracking_number, request_id
 
 
@@ -38,16 +39,26 @@ class RequestBase(Aggregate):
         pickup_centre: str | None = None,
         post_office: str | None = None,
         home_address: str | None = None,
+        processing_centre: str | None = None,
         collectors: Sequence[Collector | str],
         turnaround_days: int,
         clock_rule: ClockRule | str,
         validity_days: int,
         at: datetime,
     ) -> Self:
-        """File a request; ``form`` must already be validated against the service's schema."""
+        """File a request; ``form`` must already be validated against the service's schema.
+
+        ``processing_centre`` is the centre that receives and certifies the document: the
+        counter's centre, else the pickup centre, else (portal or app, by post) as given.
+        """
         tracking_number = parse_tracking_number(tracking_number)
+        at = moment("at", at)
         channel = choice("channel", Channel, channel)
         delivery = choice("delivery", Delivery, delivery)
+        origin_centre = _centre("origin_centre", origin_centre)
+        pickup_centre = _centre("pickup_centre", pickup_centre)
+        post_office = bounded("post_office", post_office, 200, required=False) or None
+        home_address = bounded("home_address", home_address, 300, required=False) or None
         if channel is Channel.COUNTER and not origin_centre:
             raise ValidationError("origin_centre", "required for requests filed at a counter")
         if delivery is Delivery.PICKUP and not pickup_centre:
@@ -56,6 +67,14 @@ class RequestBase(Aggregate):
             raise ValidationError("post_office", "required for delivery to a post office")
         if delivery is Delivery.HOME and not home_address:
             raise ValidationError("home_address", "required for delivery to the home")
+        given = _centre("processing_centre", processing_centre)
+        processing = origin_centre or pickup_centre or given
+        if not processing:
+            raise ValidationError(
+                "processing_centre", "required for requests by post from the portal or the app"
+            )
+        if not isinstance(form, Mapping):
+            raise ValidationError("form", "expected the form's fields")
         kinds = tuple(sorted({choice("collectors", Collector, c) for c in collectors}))
         if not kinds:
             raise ValidationError("collectors", "at least one kind of collector")
@@ -70,11 +89,12 @@ class RequestBase(Aggregate):
             direct_access=bool(direct_access),
             channel=channel,
             origin_centre=origin_centre,
+            processing_centre=processing,
             form=dict(form),
             delivery=delivery,
             pickup_centre=pickup_centre,
-            post_office=bounded("post_office", post_office, 200, required=False) or None,
-            home_address=bounded("home_address", home_address, 300, required=False) or None,
+            post_office=post_office,
+            home_address=home_address,
             collectors=kinds,
             turnaround_days=turnaround_days,
             clock_rule=choice("clock_rule", ClockRule, clock_rule),
@@ -98,6 +118,7 @@ class RequestBase(Aggregate):
         direct_access: bool,
         channel: Channel,
         origin_centre: str | None,
+        processing_centre: str,
         form: dict[str, Any],
         delivery: Delivery,
         pickup_centre: str | None,
@@ -116,6 +137,7 @@ class RequestBase(Aggregate):
         self.direct_access = direct_access
         self.channel = channel
         self.origin_centre = origin_centre
+        self.processing_centre = processing_centre
         self.form = form
         self.delivery = delivery
         self.pickup_centre = pickup_centre
@@ -146,13 +168,22 @@ class RequestBase(Aggregate):
 
     # -- guards ----------------------------------------------------------------------------
 
-    def _require(self, command: str, why: str = "") -> None:
+    def _require(self, command: str, at: datetime) -> datetime:
+        """Refuse ``command`` in the current state; return ``at`` checked."""
         if self.status not in ALLOWED_FROM[command]:
-            raise InvalidTransition(command, self.status.value, why)
+            raise InvalidTransition(command, self.status.value)
+        return moment("at", at)
 
     @property
     def is_paid(self) -> bool:
         return self.payment is not None
+
+    @property
+    def certifying_centre(self) -> str:
+        """Where the issued document goes to be stamped: the pickup centre, if collected."""
+        if self.delivery is Delivery.PICKUP and self.pickup_centre:
+            return self.pickup_centre
+        return self.processing_centre
 
     @property
     def due_clock(self) -> DueClock | None:
@@ -167,7 +198,7 @@ class RequestBase(Aggregate):
 
     def cancel(self, *, reason: str, by: UUID | None, at: datetime) -> None:
         """Withdrawn before it reached the agency; a paid fee is then refunded."""
-        self._require("cancel")
+        at = self._require("cancel", at)
         self._cancelled(reason=bounded("reason", reason, 500), by=by, at=at)
 
     @event("Cancelled")
@@ -176,7 +207,7 @@ class RequestBase(Aggregate):
         self.updated_at = at
 
     def assign_clerk(self, *, clerk_id: UUID, at: datetime) -> None:
-        self._require("assign a clerk to")
+        at = self._require("assign a clerk to", at)
         if clerk_id == self.clerk_id:
             raise ValidationError("clerk_id", "already assigned")
         self._clerk_assigned(clerk_id=clerk_id, at=at)
@@ -187,10 +218,17 @@ class RequestBase(Aggregate):
         self.updated_at = at
 
     def add_note(self, *, text: str, by: UUID, at: datetime) -> None:
-        self._require("add a note to")
+        at = self._require("add a note to", at)
         self._noted(text=bounded("text", text, 2000), by=by, at=at)
 
     @event("NoteAdded")
     def _noted(self, *, text: str, by: UUID, at: datetime) -> None:
         self.notes.append({"text": text, "by": by, "at": at})
         self.updated_at = at
+
+
+def _centre(field: str, value: str | None) -> str | None:
+    """A centre code as the centres write it (``hms-٠١`` is ``HMS-01``), or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_centre_code(value, field)

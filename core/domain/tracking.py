@@ -1,4 +1,4 @@
-"""Tracking numbers people can read aloud and type: ``DAM-2026-0004821-7``.
+"""Tracking numbers people can read aloud and type: ``DAM-2026-0004821-3``.
 
 Governorate code, year, a sequence number and a Damm check digit over year and sequence. The
 Damm check catches every single wrong digit and every swap of two neighbouring digits, the two
@@ -11,6 +11,7 @@ import re
 import uuid
 
 from .errors import ValidationError
+from .governorate import Governorate
 from .text import western_digits
 
 _DAMM = (
@@ -25,7 +26,9 @@ _DAMM = (
     (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
     (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
-_FORMAT = re.compile(r"^([A-Z]{3})[-\s]?(\d{4})[-\s]?(\d{7})[-\s]?(\d)$")
+_FORMAT = re.compile(r"^([A-Z]{3})[-\s]?([0-9]{4})[-\s]?([0-9]{7})[-\s]?([0-9])$", re.ASCII)
+EXAMPLE = "DAM-2026-0004821-3"
+_CODES = frozenset(g.value for g in Governorate)
 _NAMESPACE = uuid.UUID("5b0f6f55-93c4-4a44-9b5a-7d0a3e6f2c11")
 SEQUENCE_LIMIT = 10_000_000
 
@@ -40,6 +43,10 @@ def check_digit(digits: str) -> int:
 
 def format_tracking_number(governorate: str, year: int, sequence: int) -> str:
     """Compose a tracking number; ``sequence`` is the governorate's count for the year."""
+    if governorate not in _CODES:
+        raise ValidationError("governorate", f"expected a code such as DAM, not {governorate!r}")
+    if not 1000 <= year <= 9999:
+        raise ValidationError("year", f"expected a 4-digit year, got {year}")
     if not 0 < sequence < SEQUENCE_LIMIT:
         raise ValidationError("sequence", f"must be 1-{SEQUENCE_LIMIT - 1}")
     body = f"{year:04d}{sequence:07d}"
@@ -52,13 +59,19 @@ def parse_tracking_number(text: object, field: str = "tracking_number") -> str:
     Lower case, Arabic-Indic digits and spaces instead of dashes are accepted.
     """
     if not isinstance(text, str):
-        raise ValidationError(field, "expected text like DAM-2026-0004821-7")
+        raise ValidationError(field, f"expected text like {EXAMPLE}")
     match = _FORMAT.match(western_digits(text.strip()).upper())
     if not match:
-        raise ValidationError(field, f"{text!r} is not like DAM-2026-0004821-7")
+        raise ValidationError(field, f"{text!r} is not like {EXAMPLE}")
     governorate, year, sequence, check = match.groups()
+    if governorate not in _CODES:
+        raise ValidationError(field, f"{governorate} is not a governorate's code")
     if check_digit(year + sequence) != int(check):
         raise ValidationError(field, f"{text!r} has a wrong check digit: mistyped?")
+    if int(year) < 1000:
+        raise ValidationError(field, f"{text!r} has no plausible year")
+    if int(sequence) == 0:
+        raise ValidationError(field, f"{text!r} has no sequence number")
     return f"{governorate}-{year}-{sequence}-{check}"
 
 
