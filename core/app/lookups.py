@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from khidma.core.domain.calendar import WorkingCalendar
 from khidma.core.domain.catalog import Catalog
-from khidma.core.domain.centre import Centre
+from khidma.core.domain.centre import Centre, parse_centre_code
 from khidma.core.domain.errors import NotAllowed, ValidationError
 from khidma.core.domain.governorate import SYRIA_TIME
 from khidma.core.domain.roles import Role
@@ -39,9 +39,11 @@ async def calendar(unit: Unit) -> WorkingCalendar:
 
 
 async def centre(unit: Unit, code: str, field: str = "centre") -> Centre:
-    found = await unit.find(Centre, Centre.id_for(code))
+    """The centre with this code; ValidationError naming ``field`` if there is none."""
+    checked = parse_centre_code(code, field)
+    found = await unit.find(Centre, Centre.id_for(checked))
     if found is None:
-        raise ValidationError(field, f"no centre {code!r}")
+        raise ValidationError(field, f"no centre {checked!r}")
     return found
 
 

@@ -26,6 +26,8 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "register_citizen": frozenset({C, K, S, A}),
     "complete_profile": frozenset({C, K, S}),
     "update_profile": frozenset({C, K, S}),
+    "change_phone": frozenset({C, K, S}),
+    "change_language": frozenset({C, K, S}),
     # requests
     "submit_request": frozenset({C, K, S}),
     "record_payment": frozenset({Y}),

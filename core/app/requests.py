@@ -6,15 +6,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-from khidma.core.domain.citizen import Citizen
+from khidma.core.domain.citizen import Citizen, parse_national_number
 from khidma.core.domain.errors import NotAllowed, ValidationError
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.roles import Role
+from khidma.core.domain.staff import Staff
 from khidma.core.domain.tracking import parse_tracking_number, request_id
 
 from . import lookups
 from .actor import Actor
 from .runner import CommandRunner, Result, Unit, as_result
+from .scope import CENTRE_STAFF
 
 Step = Callable[[Unit, ServiceRequest], Awaitable[None]]
 
@@ -54,10 +56,11 @@ class RequestCommands:
 
     @staticmethod
     async def _check_reach(unit: Unit, actor: Actor, command: str, request: ServiceRequest) -> None:
+        """Citizens reach their own requests; centre staff those their centre handles."""
         if actor.role is Role.CITIZEN and request.citizen_id != actor.id:
             raise NotAllowed(command, "this is another citizen's request")
-        if actor.role is Role.CLERK:
-            centres = {request.origin_centre, request.pickup_centre}
+        if actor.role in CENTRE_STAFF:
+            centres = {request.origin_centre, request.pickup_centre, request.processing_centre}
             if actor.centre not in centres:
                 raise NotAllowed(command, f"the request is not handled at centre {actor.centre}")
         action = AGENCY_ACTIONS.get(command)
@@ -100,8 +103,13 @@ class RequestCommands:
         self, actor: Actor, key: str, tracking_number: str, *, answer: Mapping[str, Any]
     ) -> Result:
         async def step(unit: Unit, request: ServiceRequest) -> None:
+            if not isinstance(answer, Mapping) or not answer:
+                raise ValidationError("answer", "expected the information asked for")
+            service = (await lookups.catalog(unit)).service(request.service_code)
+            on = lookups.today(unit.at)
+            merged = service.form.validate({**request.form, **answer}, today=on, field="answer")
             request.provide_information(
-                answer=answer,
+                answer={k: v for k, v in merged.items() if k in answer},
                 on=lookups.today(unit.at),
                 calendar=await lookups.calendar(unit),
                 at=unit.at,
@@ -134,8 +142,13 @@ class RequestCommands:
         """Send to the agency; with direct access the clerk issues at once (the reference)."""
 
         async def step(unit: Unit, request: ServiceRequest) -> None:
+            if document_reference is not None and not request.direct_access:
+                raise ValidationError(
+                    "document_reference", "only direct-access agencies issue at once"
+                )
             request.send_to_agency(by=actor.id, at=unit.at)
-            if request.direct_access and document_reference:
+            if document_reference is not None:
+                await lookups.require_permission(unit, actor, request.agency_code, "issue")
                 request.issue(document_reference=document_reference, at=unit.at)
 
         return await self._on_request(actor, "forward_request", key, tracking_number, step)
@@ -211,7 +224,9 @@ class RequestCommands:
         async def step(unit: Unit, request: ServiceRequest) -> None:
             request.hand_over(
                 recipient=recipient,
-                recipient_citizen_id=Citizen.id_for(recipient_national_number),
+                recipient_citizen_id=Citizen.id_for(
+                    parse_national_number(recipient_national_number, "recipient_national_number")
+                ),
                 recipient_national_number=recipient_national_number,
                 relation=relation,
                 proxy_document=proxy_document,
@@ -246,6 +261,12 @@ class RequestCommands:
         self, actor: Actor, key: str, tracking_number: str, *, clerk_id: UUID
     ) -> Result:
         async def step(unit: Unit, request: ServiceRequest) -> None:
+            clerk = await unit.find(Staff, clerk_id)
+            if clerk is None or clerk.role is not Role.CLERK or not clerk.active:
+                raise ValidationError("clerk_id", "no active clerk with this id")
+            centres = {request.origin_centre, request.pickup_centre, request.processing_centre}
+            if clerk.centre_code not in centres:
+                raise ValidationError("clerk_id", f"the clerk works at {clerk.centre_code}")
             request.assign_clerk(clerk_id=clerk_id, at=unit.at)
 
         return await self._on_request(actor, "assign_clerk", key, tracking_number, step)

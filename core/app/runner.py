@@ -7,15 +7,18 @@ writes every changed aggregate's events and the command's idempotency record in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
 
-from khidma.core.domain.errors import NotAllowed
+from khidma.core.domain.errors import DomainError, NotAllowed
 from khidma.core.events import (
     AggregateNotFoundError,
     AggregateRepository,
@@ -32,7 +35,9 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
 Result = dict[str, Any]
-ATTEMPTS = 5
+ATTEMPTS = 12
+BACKOFF = 0.005  # seconds before the first re-run; doubles, with jitter, up to MAX_BACKOFF
+MAX_BACKOFF = 0.25
 
 
 class NotFound(LookupError):
@@ -119,10 +124,19 @@ class CommandRunner:
         metadata = actor.metadata(key, correlation_id, causation_id)
         for attempt in range(1, ATTEMPTS + 1):
             unit = Unit(self.repository, self.clock())
-            result = await work(unit)
+            try:
+                result = await work(unit)
+            except DomainError:
+                # A duplicate of this command may have won the race we lost: its result stands.
+                if first := await self._first_result(actor, command, key):
+                    return first
+                raise
             record = CommandRecord(key, command, str(actor.id), result)
             try:
-                await self.repository.save(*unit.changed, metadata=metadata, command=record)
+                if unit.changed:
+                    await self.repository.save(*unit.changed, metadata=metadata, command=record)
+                else:  # nothing to write, but a retry must still get this answer
+                    await self.store.record_command(record)
             except DuplicateCommandError:
                 first = await self._first_result(actor, command, key)
                 assert first is not None
@@ -130,7 +144,11 @@ class CommandRunner:
             except ConcurrencyError:
                 if not retry or attempt == ATTEMPTS:
                     raise
+                if first := await self._first_result(actor, command, key):
+                    return first
                 log.info("%s: conflict on attempt %d, running again", command, attempt)
+                delay = min(MAX_BACKOFF, BACKOFF * 2 ** (attempt - 1))
+                await asyncio.sleep(random.uniform(0, delay))
                 continue
             return result
         raise AssertionError("unreachable")
@@ -148,9 +166,18 @@ class CommandRunner:
 
 def as_result(values: Mapping[str, Any]) -> Result:
     """A command's result, as plain JSON values (it is stored for idempotent retries)."""
-    plain: Result = {}
-    for name, value in values.items():
-        if isinstance(value, UUID | datetime):
-            value = str(value) if isinstance(value, UUID) else value.isoformat()
-        plain[name] = value
-    return plain
+    return {name: _plain(value) for name, value in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

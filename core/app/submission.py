@@ -7,13 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from khidma.core.domain.catalog import Delivery, Handling
+from khidma.core.domain.catalog import Catalog, Delivery, Handling, Service
 from khidma.core.domain.citizen import Citizen, parse_national_number
 from khidma.core.domain.errors import NotAllowed, ValidationError
-from khidma.core.domain.governorate import Governorate
 from khidma.core.domain.lifecycle import Channel
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.roles import Role
+from khidma.core.domain.staff import Staff
 from khidma.core.domain.text import choice
 from khidma.core.domain.tracking import format_tracking_number
 
@@ -51,6 +51,7 @@ class Submission:
         home_address: str | None = None,
         national_number: str | None = None,
         channel: str | None = None,
+        processing_centre: str | None = None,
     ) -> Result:
         """File a request for a citizen: on the portal or app themself, or at a clerk's counter.
 
@@ -60,21 +61,32 @@ class Submission:
         async def work(unit: Unit) -> Result:
             citizen = await self._citizen(unit, actor, national_number)
             via = self._channel(actor, channel)
+            if not isinstance(form, Mapping):
+                raise ValidationError("form", "expected the form's fields")
             catalog = await lookups.catalog(unit)
-            service = catalog.service(service_code)
-            if service.withdrawn:
-                raise ValidationError("service_code", f"{service_code} is no longer offered")
+            service = self._service(catalog, service_code)
             how = choice("delivery", Delivery, delivery)
             if how not in service.delivery:
                 options = ", ".join(sorted(d.value for d in service.delivery))
-                raise ValidationError("delivery", f"{service_code} is delivered by: {options}")
-            origin = actor.centre if via is Channel.COUNTER else None
-            processing = origin or (pickup_centre if how is Delivery.PICKUP else None)
-            governorate = await self._governorate(unit, processing, citizen, origin, pickup_centre)
-            if origin is not None:
-                offering = await lookups.centre(unit, origin, "origin_centre")
-                if not offering.offers(service.code):
-                    raise ValidationError("service_code", f"centre {origin} does not offer it")
+                raise ValidationError("delivery", f"{service.code} is delivered by: {options}")
+            origin = None
+            if via is Channel.COUNTER:
+                origin = await self._counter(unit, actor, service)
+            pickup = await self._code(unit, pickup_centre, "pickup_centre")
+            if how is Delivery.PICKUP and pickup is None:
+                raise ValidationError("pickup_centre", "required for pickup at a centre")
+            # Checked here too, so that a refused request does not use up a tracking number.
+            if how is Delivery.POST_OFFICE and not (post_office or "").strip():
+                raise ValidationError("post_office", "required for delivery to a post office")
+            if how is Delivery.HOME and not (home_address or "").strip():
+                raise ValidationError("home_address", "required for delivery to the home")
+            given = await self._code(unit, processing_centre, "processing_centre")
+            processing = origin or pickup or given
+            if processing is None:
+                raise ValidationError(
+                    "processing_centre", "required for requests by post from the portal or the app"
+                )
+            governorate = (await lookups.centre(unit, processing)).governorate.value
             on = lookups.today(unit.at)
             prefilled = {k: v for k, v in citizen.prefill().items() if k in service.form.names}
             data = service.form.validate({**prefilled, **dict(form)}, today=on)
@@ -91,9 +103,10 @@ class Submission:
                     origin_centre=origin,
                     form=data,
                     delivery=how,
-                    pickup_centre=pickup_centre,
+                    pickup_centre=pickup,
                     post_office=post_office,
                     home_address=home_address,
+                    processing_centre=processing,
                     collectors=sorted(service.collectors),
                     turnaround_days=service.turnaround_days,
                     clock_rule=service.clock_rule,
@@ -147,15 +160,31 @@ class Submission:
         return via
 
     @staticmethod
-    async def _governorate(
-        unit: Unit, processing: str | None, citizen: Citizen, origin: str | None, pickup: str | None
-    ) -> str:
-        """Where the request is handled: its fee decisions and its tracking number's prefix."""
-        if processing is not None:
-            field = "origin_centre" if processing == origin else "pickup_centre"
-            return (await lookups.centre(unit, processing, field)).governorate.value
-        if pickup is not None:
-            await lookups.centre(unit, pickup, "pickup_centre")
-        if citizen.address_governorate is not None:
-            return Governorate(citizen.address_governorate).value
-        return Governorate.DAMASCUS.value
+    def _service(catalog: Catalog, code: str) -> Service:
+        try:
+            service = catalog.service(code)
+        except ValidationError as error:
+            raise ValidationError("service_code", error.message) from None
+        if service.withdrawn:
+            raise ValidationError("service_code", f"{service.code} is no longer offered")
+        return service
+
+    @staticmethod
+    async def _counter(unit: Unit, actor: Actor, service: Service) -> str:
+        """The clerk's centre, which must offer the service; a clerk files for their agency."""
+        assert actor.centre is not None
+        centre = await lookups.centre(unit, actor.centre, "origin_centre")
+        if not centre.offers(service.code):
+            raise ValidationError("service_code", f"centre {centre.code} does not offer it")
+        if actor.role is Role.CLERK:
+            clerk = await unit.find(Staff, actor.id)
+            if clerk is None or clerk.agency_code != service.agency:
+                raise NotAllowed("submit_request", f"the clerk does not serve {service.agency}")
+        return centre.code
+
+    @staticmethod
+    async def _code(unit: Unit, code: str | None, field: str) -> str | None:
+        """A centre the request names, which must exist, as its canonical code."""
+        if code is None or not code.strip():
+            return None
+        return (await lookups.centre(unit, code, field)).code

@@ -33,3 +33,13 @@ async def command_result(
         idempotency_key,
     )
     return None if row is None else CommandRecord(*row)
+
+
+async def record_command(conn: asyncpg.Pool | asyncpg.Connection, command: CommandRecord) -> bool:
+    """Record a command that wrote no events; False if its key was already recorded."""
+    written = await conn.fetchval(
+        "INSERT INTO commands (idempotency_key, command, actor_id, result)"
+        " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1",
+        *command.arguments(),
+    )
+    return written is not None

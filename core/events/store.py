@@ -12,8 +12,8 @@ import asyncpg
 
 from ..config import Settings
 from . import database
-from .commands import command_result
-from .errors import InvalidEventError
+from .commands import command_result, record_command
+from .errors import DuplicateCommandError, InvalidEventError
 from .locks import channel
 from .notify import Listener, Signal
 from .records import (
@@ -144,6 +144,11 @@ class EventStore:
     async def command_result(self, idempotency_key: str) -> CommandRecord | None:
         """What the command first run with this idempotency key recorded, if any."""
         return await command_result(self.pool, idempotency_key)
+
+    async def record_command(self, command: CommandRecord) -> None:
+        """Record a command that changed nothing; DuplicateCommandError if the key was used."""
+        if not await record_command(self.pool, command):
+            raise DuplicateCommandError(command.idempotency_key)
 
     async def sequenced(self, appended: Appended, timeout: float = 10.0) -> list[int]:
         """Wait until an append is in the log (readable by everyone); return its positions."""

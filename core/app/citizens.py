@@ -1,0 +1,194 @@
+"""A citizen's account: registering, the profile that prefills every request, phone, language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from khidma.core.domain.citizen import (
+    UPDATABLE_FIELDS,
+    Citizen,
+    Language,
+    parse_national_number,
+)
+from khidma.core.domain.errors import NotAllowed, ValidationError
+from khidma.core.domain.roles import Role
+
+from .actor import Actor
+from .runner import CommandRunner, Result, Unit, as_result
+
+Change = Callable[[Unit, Citizen], None]
+
+
+class CitizenCommands:
+    """Citizens act on their own account; clerks and supervisors on anyone's, at the counter."""
+
+    def __init__(self, runner: CommandRunner) -> None:
+        self.runner = runner
+
+    async def register_citizen(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        national_number: str,
+        first_name_ar: str,
+        first_name_en: str,
+        last_name_ar: str,
+        last_name_en: str,
+        phone: str | None = None,
+        language: Language | str = Language.AR,
+    ) -> Result:
+        """Open an account; a citizen only for the national number their token was minted for."""
+
+        async def work(unit: Unit) -> Result:
+            number = parse_national_number(national_number)
+            citizen_id = Citizen.create_id(number)
+            if actor.role is Role.CITIZEN and actor.id != citizen_id:
+                raise NotAllowed("register_citizen", "citizens register only themselves")
+            # A concurrent registration makes the save conflict; the retry ends up here.
+            if await unit.find(Citizen, citizen_id) is not None:
+                raise ValidationError("national_number", "already registered")
+            citizen = unit.add(
+                Citizen.register(
+                    number,
+                    first_name_ar,
+                    first_name_en,
+                    last_name_ar,
+                    last_name_en,
+                    at=unit.at,
+                    phone=phone,
+                    language=language,
+                )
+            )
+            return _result(citizen)
+
+        return await self.runner.run(actor, "register_citizen", idempotency_key, work)
+
+    async def complete_profile(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        father_name: str,
+        mother_name: str,
+        birth_date: object,
+        birth_place: str,
+        registry_place: str,
+        address_governorate: str,
+        address_city: str,
+        address_street: str,
+        phone: str | None = None,
+        national_number: str | None = None,
+    ) -> Result:
+        """Fill in the whole profile once (``national_number`` names the citizen for staff)."""
+
+        def change(unit: Unit, citizen: Citizen) -> None:
+            citizen.complete_profile(
+                father_name=father_name,
+                mother_name=mother_name,
+                birth_date=birth_date,
+                birth_place=birth_place,
+                registry_place=registry_place,
+                address_governorate=address_governorate,
+                address_city=address_city,
+                address_street=address_street,
+                phone=phone,
+                at=unit.at,
+            )
+
+        return await self._on_citizen(
+            actor, "complete_profile", idempotency_key, national_number, change
+        )
+
+    async def update_profile(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        national_number: str | None = None,
+        **changes: object,
+    ) -> Result:
+        """Correct profile fields (names, parents, birth, registry place, address parts)."""
+
+        def change(unit: Unit, citizen: Citizen) -> None:
+            for name in changes:
+                if name == "phone":
+                    raise ValidationError("phone", "use change_phone")
+                if name not in UPDATABLE_FIELDS:
+                    raise ValidationError(name, "not a profile field that can be updated")
+            if not any(v is not None for v in changes.values()):
+                raise ValidationError("changes", "name at least one field to update")
+            citizen.update_profile(at=unit.at, **changes)
+
+        return await self._on_citizen(
+            actor, "update_profile", idempotency_key, national_number, change
+        )
+
+    async def change_phone(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        phone: str,
+        national_number: str | None = None,
+    ) -> Result:
+        def change(unit: Unit, citizen: Citizen) -> None:
+            citizen.change_phone(phone, at=unit.at)
+
+        return await self._on_citizen(
+            actor, "change_phone", idempotency_key, national_number, change
+        )
+
+    async def change_language(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        language: Language | str,
+        national_number: str | None = None,
+    ) -> Result:
+        def change(unit: Unit, citizen: Citizen) -> None:
+            citizen.change_language(language, at=unit.at)
+
+        return await self._on_citizen(
+            actor, "change_language", idempotency_key, national_number, change
+        )
+
+    async def _on_citizen(
+        self,
+        actor: Actor,
+        command: str,
+        key: str,
+        national_number: str | None,
+        change: Change,
+    ) -> Result:
+        """Run ``change`` on the citizen the command is about, checked to be in reach."""
+
+        async def work(unit: Unit) -> Result:
+            citizen = await unit.get(Citizen, _whose(actor, command, national_number), "citizen")
+            change(unit, citizen)
+            return _result(citizen)
+
+        return await self.runner.run(actor, command, key, work)
+
+
+def _whose(actor: Actor, command: str, national_number: str | None) -> UUID:
+    """The citizen a command acts on: the actor themself, or the one staff name."""
+    if actor.role is Role.CITIZEN:
+        if national_number is not None and Citizen.id_for(national_number) != actor.id:
+            raise NotAllowed(command, "citizens act only on their own account")
+        return actor.id
+    if national_number is None:
+        raise ValidationError("national_number", "required when acting for a citizen")
+    return Citizen.id_for(national_number)
+
+
+def _result(citizen: Citizen) -> Result:
+    return as_result(
+        {
+            "citizen_id": citizen.id,
+            "national_number": citizen.national_number,
+            "profile_complete": citizen.is_complete,
+        }
+    )
