@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 
+from .app import Khidma
+from .app.demo import DemoSummary, load_demo
 from .config import Settings
 from .events.migrate import migrate_database
 from .events.store import EventStore
@@ -23,6 +25,12 @@ async def open_store(dsn: str, settings: Settings) -> AsyncIterator[EventStore]:
         yield store
     finally:
         await store.close()
+
+
+async def load_demo_data(dsn: str, settings: Settings) -> DemoSummary:
+    """Migrate, then load the demo through the command handlers (nothing new if loaded)."""
+    async with open_store(dsn, settings) as store:
+        return await load_demo(Khidma(store))
 
 
 class _Server(uvicorn.Server):

@@ -1,4 +1,4 @@
-"""The ``khidma`` command: serve, migrate, db url."""
+"""The ``khidma`` command: serve, demo, migrate, db url."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .bootstrap import migrate_database, serve
+from .bootstrap import load_demo_data, migrate_database, serve
 from .config import Settings, SettingsError
 from .events.embedded import database_url
 
@@ -21,8 +21,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="run the API and the sequencer")
-    run.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    run.add_argument("--port", type=int, help="TCP port (default 8000)")
+    demo = commands.add_parser("demo", help="load the demo centres, services and people, serve")
+    demo.add_argument("--no-serve", action="store_true", help="only load the demo, then exit")
+    for served in (run, demo):
+        served.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+        served.add_argument("--port", type=int, help="TCP port (default 8000)")
     commands.add_parser("migrate", help="apply pending database migrations")
     db = commands.add_parser("db", help="database helpers")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -38,10 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"khidma: {error}", file=sys.stderr)
         return 2
-    if args.command == "serve":
+    if args.command in ("serve", "demo"):
         host = args.host or settings.host
         port = args.port or settings.port
         with database_url(settings) as dsn:
+            if args.command == "demo":
+                summary = asyncio.run(load_demo_data(dsn, settings))
+                print("\n".join(summary.lines()), flush=True)
+                if args.no_serve:
+                    return 0
             asyncio.run(serve(dsn, settings, host, port))
         return 0
     if args.command == "migrate":

@@ -86,14 +86,12 @@ class AggregateRepository:
     async def get(self, aggregate_id: UUID, version: int | None = None) -> BaseAggregate[UUID]:
         """The aggregate at ``version`` (default latest), from the newest snapshot up to it."""
         aggregate: Any = None
-        from_version = 1
-        snapshot = await self.store.snapshots.latest(aggregate_id, max_version=version)
+        snapshot, records = await self.store.snapshots.latest_and_after(aggregate_id, version)
         if snapshot is not None:
             aggregate = self._mutate(
                 self._domain_event(aggregate_id, snapshot.version, snapshot.topic, snapshot.data)
             )
-            from_version = snapshot.version + 1
-        for record in await self.store.read_stream(aggregate_id, from_version, version):
+        for record in records:
             event = self._domain_event(aggregate_id, record.version, record.topic, record.data)
             aggregate = self._mutate(event, aggregate)
         if aggregate is None:

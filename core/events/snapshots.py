@@ -21,6 +21,22 @@ _SELECT = (
 )
 
 
+# One round trip for loading an aggregate: its newest snapshot, then the events after it.
+_LATEST_AND_AFTER = """
+WITH s AS (
+    SELECT version, topic, data FROM snapshots
+    WHERE stream_id = $1 AND ($2::bigint IS NULL OR version <= $2)
+    ORDER BY version DESC LIMIT 1
+)
+SELECT true AS snapshot, version, topic, data FROM s
+UNION ALL
+SELECT false, e.version, e.topic, e.data FROM events e
+WHERE e.stream_id = $1 AND e.version > coalesce((SELECT version FROM s), 0)
+  AND ($2::bigint IS NULL OR e.version <= $2)
+ORDER BY snapshot DESC, version
+"""
+
+
 class Snapshots:
     def __init__(self, pool: asyncpg.Pool, max_bytes: int) -> None:
         self._pool = pool
@@ -56,3 +72,14 @@ class Snapshots:
         """The newest snapshot at or below ``max_version``."""
         found = await self.select(stream_id, lte=max_version, desc=True, limit=1)
         return found[0] if found else None
+
+    async def latest_and_after(
+        self, stream_id: UUID, max_version: int | None = None
+    ) -> tuple[PendingEvent | None, list[PendingEvent]]:
+        """The newest snapshot at or below ``max_version`` and the events after it, at once."""
+        rows = await self._pool.fetch(_LATEST_AND_AFTER, stream_id, max_version)
+        snapshot = None
+        if rows and rows[0]["snapshot"]:
+            snapshot = PendingEvent(stream_id, *rows[0][1:])
+            rows = rows[1:]
+        return snapshot, [PendingEvent(stream_id, *row[1:]) for row in rows]

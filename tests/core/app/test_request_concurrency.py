@@ -31,24 +31,24 @@ async def world(khidma: Khidma) -> World:
 
 
 def together(store: EventStore, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    """Hold the first ``n`` idempotency look-ups until all have been made.
+    """Hold the first ``n`` aggregate loads until all have been made.
 
-    So ``n`` commands sent at once with one key all find it unused, as they do when a client
-    on a flaky link sends its retry before the first attempt's answer arrives.
+    So ``n`` commands sent at once with one key all see the same state before any writes, as
+    they do when a client on a flaky link sends its retry before the first attempt's answer.
     """
     barrier = asyncio.Barrier(n)
-    look_up = store.command_result
+    load = store.snapshots.latest_and_after
     calls = 0
 
-    async def held(key: str) -> Any:
+    async def held(stream_id: UUID, max_version: int | None = None) -> Any:
         nonlocal calls
         calls += 1
-        found = await look_up(key)
+        found = await load(stream_id, max_version)
         if calls <= n:
             await barrier.wait()
         return found
 
-    monkeypatch.setattr(store, "command_result", held)
+    monkeypatch.setattr(store.snapshots, "latest_and_after", held)
 
 
 async def replayed(store: EventStore, stream_id: UUID) -> Any:

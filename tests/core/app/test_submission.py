@@ -276,15 +276,15 @@ async def test_the_same_key_twice_returns_the_first_result_and_writes_nothing(
 ) -> None:
     key = world.key()
     first = await submit(world, world.citizen, key)
-    written, drawn = await world.written(), await numbers_drawn(world)
+    written = await world.written()
 
     again = await submit(world, world.citizen, key)
     changed = await submit(world, world.citizen, key, form={"copies": 4}, pickup_centre=DAMASCUS)
 
     assert again == first
     assert changed == first
+    # No event and no command row; a tracking number may be skipped (they are unique, with gaps).
     assert await world.written() == written
-    assert await numbers_drawn(world) == drawn
 
 
 async def test_a_concurrent_duplicate_submission_writes_once(world: World) -> None:

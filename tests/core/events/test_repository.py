@@ -65,15 +65,16 @@ def repo(store: EventStore) -> AggregateRepository:
 
 
 def reads_from(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the ``from_version`` of every read_stream call."""
+    """Record the first event version read after the snapshot, for every aggregate load."""
     calls: list[int] = []
-    read_stream = store.read_stream
+    load = store.snapshots.latest_and_after
 
-    async def spy(stream_id: UUID, from_version: int = 0, to_version: int | None = None) -> Any:
-        calls.append(from_version)
-        return await read_stream(stream_id, from_version, to_version)
+    async def spy(stream_id: UUID, max_version: int | None = None) -> Any:
+        snapshot, events = await load(stream_id, max_version)
+        calls.append(events[0].version if events else (snapshot.version + 1 if snapshot else 1))
+        return snapshot, events
 
-    monkeypatch.setattr(store, "read_stream", spy)
+    monkeypatch.setattr(store.snapshots, "latest_and_after", spy)
     return calls
 
 
