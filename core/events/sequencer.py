@@ -84,12 +84,25 @@ class Sequencer:
             )
         if row is None:
             return None
-        for tx, first in zip(row["txs"], row["firsts"], strict=True):
-            self.first_positions[int(tx)] = first
+        self.absorb(
+            row["txs"], row["firsts"], row["last_tx"], row["last_event_id"], row["last_position"]
+        )
+        return row["sequenced"]
+
+    def absorb(
+        self, txs: list[str], firsts: list[int], last_tx: str, last_event_id: int, position: int
+    ) -> None:
+        """Take in what a pass logged (here, or in the writer's append_events procedure)."""
+        for tx, first in zip(txs, firsts, strict=True):
+            self.first_positions.setdefault(int(tx), first)
         while len(self.first_positions) > _REMEMBERED:
             self.first_positions.popitem(last=False)
-        self.advance(Cursor(int(row["last_tx"]), row["last_event_id"], row["last_position"]))
-        return row["sequenced"]
+        self.advance(Cursor(int(last_tx), last_event_id, position))
+
+    @property
+    def pass_arguments(self) -> tuple[int, int, str]:
+        """(lock key, batch limit, NOTIFY channel) of a pass, for SQL that runs one itself."""
+        return self._lock_key, self._batch, self._channel
 
     async def run_until_idle(self) -> int:
         """Pass after pass until nothing more is below the horizon."""

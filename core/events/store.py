@@ -47,10 +47,10 @@ class EventStore:
         self.progress = Signal()
         self.appended = Signal()
         self.snapshots = Snapshots(pool, settings.max_event_bytes)
-        self._writer = Writer(pool, settings.max_event_bytes, self._written)
         self.sequencer = Sequencer(
             pool, settings.db_schema, settings.sequencer_batch, self.progress
         )
+        self._writer = Writer(pool, settings.max_event_bytes, self._written, self.sequencer)
         self._listener = Listener(
             lambda: database.connect(dsn, settings), channel(settings.db_schema), self._notified
         )

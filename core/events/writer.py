@@ -10,6 +10,7 @@ idempotency key, a tracking position) are written one statement each.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,10 @@ from .commands import COMMANDS_KEY, with_command
 from .errors import ConcurrencyError, DuplicateCommandError
 from .hashing import canonical_metadata, content_hash
 from .records import Appended, CommandRecord, PendingEvent, Tracking, check_events, check_metadata
+from .sequencer import Sequencer
 from .tracking import track
+
+log = logging.getLogger(__name__)
 
 IN_FLIGHT = 2
 MAX_BATCH_EVENTS = 5_000
@@ -32,17 +36,10 @@ SELECT s, v, t, d, $5::jsonb, h
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $6::bytea[]) AS u(s, v, t, d, h)
 RETURNING event_id, tx_id::text
 """
-# Each row carries its append's expected version; the check and the insert are one statement,
-# so a writer that commits in between is caught by UNIQUE(stream_id, version).
-_APPEND_MANY = """
-INSERT INTO events (stream_id, version, topic, data, metadata, content_hash)
-SELECT s, v, t, d, m, h
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::jsonb[], $6::bytea[],
-            $7::bigint[]) WITH ORDINALITY AS u(s, v, t, d, m, h, e, n)
-WHERE (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = u.s) = u.e
-ORDER BY n
-RETURNING event_id, tx_id::text, stream_id, version
-"""
+# Insert, commit, then a sequencer pass: one round trip (migration 0005). Each row carries its
+# append's expected version; the check and the insert are one statement, so a writer that
+# commits in between is caught by UNIQUE(stream_id, version).
+_APPEND_MANY = "CALL append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
 
 @dataclass(slots=True)
@@ -55,12 +52,20 @@ class _Append:
 
 
 class Writer:
-    def __init__(self, pool: asyncpg.Pool, max_bytes: int, on_written: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        max_bytes: int,
+        on_written: Callable[[], None],
+        sequencer: Sequencer,
+    ) -> None:
         self._pool = pool
+        self._sequencer = sequencer
         self._max_bytes = max_bytes
         self._on_written = on_written
         self._queue: list[_Append] = []
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._draining = 0  # counted by hand: a finished task leaves the set a loop turn later
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- appends ---------------------------------------------------------------------------
 
@@ -73,19 +78,25 @@ class Writer:
         hashes = [content_hash(e.stream_id, e.version, e.topic, e.data, meta) for e in events]
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         self._queue.append(_Append(events, meta, hashes, expected, done))
-        if len(self._in_flight) < IN_FLIGHT:
+        if self._draining < IN_FLIGHT:
+            self._draining += 1
             task = asyncio.get_running_loop().create_task(self._drain())
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await done
 
     async def _drain(self) -> None:
-        while self._queue:
-            batch, size = [], 0
-            while self._queue and (not batch or size < MAX_BATCH_EVENTS):
-                batch.append(self._queue.pop(0))
-                size += len(batch[-1].events)
-            await self._send(batch)
+        try:
+            while self._queue:
+                batch, size = [], 0
+                while self._queue and (not batch or size < MAX_BATCH_EVENTS):
+                    batch.append(self._queue.pop(0))
+                    size += len(batch[-1].events)
+                await self._send(batch)
+        finally:
+            # No await between the empty queue above and this: an append queued from here on
+            # sees the count and starts a drain of its own.
+            self._draining -= 1
 
     async def _send(self, batch: list[_Append]) -> None:
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
@@ -106,13 +117,13 @@ class Writer:
                 ):
                     column.append(value)
         try:
-            rows = await self._pool.fetch(_APPEND_MANY, *columns)
+            row = await self._pool.fetchrow(_APPEND_MANY, *columns, *self._sequencer.pass_arguments)
         except asyncpg.UniqueViolationError:
             if len(batch) > 1:  # someone in the batch lost a race: find out who, one by one
                 for a in batch:
                     await self._send([a])
                 return
-            rows = []
+            row = None
         except Exception as error:
             for a in batch:
                 if not a.done.done():
@@ -122,23 +133,37 @@ class Writer:
             for a in batch:
                 a.done.cancel()
             raise
-        if rows:
+        written: dict[tuple[UUID, int], int] = {}
+        tx = 0
+        if row is not None and row["ids"] is not None:
+            tx = int(row["tx"])
+            keys = zip(row["w_streams"], row["w_versions"], strict=True)
+            written = dict(zip(keys, row["ids"], strict=True))
             self._on_written()
-        written = {(r[2], r[3]): r for r in rows}
-        order = {event_id: i for i, event_id in enumerate(sorted(r[0] for r in rows))}
+            if row["seq_error"] is not None:
+                log.warning("sequencer pass after an append failed: %s", row["seq_error"])
+            if row["seq_count"] is not None:
+                self._sequencer.absorb(
+                    row["seq_txs"],
+                    row["seq_firsts"],
+                    row["seq_tx"],
+                    row["seq_event_id"],
+                    row["seq_position"],
+                )
+        order = {event_id: i for i, event_id in enumerate(sorted(written.values()))}
         for a in batch:
             mine = [written.get((e.stream_id, e.version)) for e in a.events]
             if a.done.done():
                 continue
-            if any(r is None for r in mine):
+            if any(event_id is None for event_id in mine):
                 stream = a.events[0].stream_id
                 a.done.set_exception(
                     ConcurrencyError(stream, a.expected, await self.version(stream))
                 )
                 continue
-            ids = tuple(sorted(r[0] for r in mine))  # type: ignore[index]
+            ids = tuple(sorted(mine))  # type: ignore[type-var]
             versions = {a.events[0].stream_id: a.events[-1].version}
-            a.done.set_result(Appended(int(mine[0][1]), ids, versions, order[ids[0]]))  # type: ignore[index]
+            a.done.set_result(Appended(tx, ids, versions, order[ids[0]]))
 
     # -- records ---------------------------------------------------------------------------
 

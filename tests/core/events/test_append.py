@@ -163,3 +163,21 @@ async def test_concurrent_appends_share_statements_and_learn_their_own_positions
         )
         assert positions == [r[0] for r in logged]
     assert await store.version(taken) == 1
+
+
+async def test_an_append_stands_when_the_pass_after_it_fails(
+    store: EventStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.sequenced(await store.append(new_stream(), events(1), 0))
+    # A log row in the next position (as only tampering could put there) makes passes fail.
+    async with store.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(
+            "INSERT INTO event_log (position, event_id, chain_hash) VALUES (2, -1, $1)", bytes(32)
+        )
+    stream = new_stream()
+    appended = await store.append(stream, events(2), 0)
+    assert await store.version(stream) == 2  # written, and said so
+    assert appended.event_ids
+    assert "sequencer pass after an append failed" in caplog.text
+    assert (await store.lag()).events == 2
