@@ -146,6 +146,12 @@ class Sequencer:
         while True:
             try:
                 await self.run_until_idle()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except (
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+            ) as error:
                 log.warning("sequencer pass failed (%s); retrying", error)
+                await self._pool.expire_connections()
             await wake.wait(interval)

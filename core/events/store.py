@@ -33,7 +33,14 @@ from .writer import Writer
 
 log = logging.getLogger(__name__)
 
-_CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# What a dropped connection looks like from asyncpg; InternalClientError is what a pooled
+# connection that the server terminated while it sat idle raises on its next use.
+_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 
 _COLUMNS = "e.event_id, e.stream_id, e.version, e.topic, e.data, e.metadata, e.recorded_at"
 
@@ -262,6 +269,8 @@ class EventStore:
                 events = await self.read_all(position, batch, topics)
             except _CONNECTION_ERRORS as error:
                 log.warning("subscription read failed (%s); retrying in %.2fs", error, delay)
+                # The server may have dropped every pooled connection: replace them all.
+                await self.pool.expire_connections()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue

@@ -78,7 +78,11 @@ async def test_subscribe_survives_terminated_connections(store: EventStore) -> N
         try:
             await store.append(new_stream(), events(3), 0)
             break
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        except (
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+        ):
             await asyncio.sleep(0.05)  # the pool replaces connections killed under it
     await until(lambda: len(got) == 5)
     task.cancel()
