@@ -55,12 +55,24 @@ class Unit:
     def __init__(self, repository: AggregateRepository, at: datetime) -> None:
         self._repository = repository
         self._seen: dict[UUID, BaseAggregate[UUID]] = {}
+        self._absent: set[UUID] = set()
         self.at = at
+
+    async def prefetch(self, *aggregate_ids: UUID | None) -> None:
+        """Load what the command will need in one round trip (later gets are then free)."""
+        wanted = [i for i in aggregate_ids if i is not None and i not in self._seen]
+        if not wanted:
+            return
+        loaded = await self._repository.get_many(wanted)
+        self._seen.update(loaded)
+        self._absent.update(i for i in wanted if i not in loaded)
 
     async def get(self, kind: type[A], aggregate_id: UUID, what: str | None = None) -> A:
         """Load an aggregate (once per attempt); NotFound naming ``what`` if it has no events."""
         if aggregate_id in self._seen:
             found = self._seen[aggregate_id]
+        elif aggregate_id in self._absent:
+            raise NotFound(what or kind.__name__, aggregate_id)
         else:
             try:
                 found = await self._repository.get(aggregate_id)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
+from khidma.core.domain.calendar import WorkingCalendar
 from khidma.core.domain.catalog import Catalog, Delivery, Handling, Service
+from khidma.core.domain.centre import Centre
 from khidma.core.domain.citizen import Citizen, parse_national_number
 from khidma.core.domain.errors import NotAllowed, ValidationError
 from khidma.core.domain.lifecycle import Channel
@@ -79,6 +83,9 @@ class Submission:
         """
 
         async def work(unit: Unit) -> Result:
+            await unit.prefetch(
+                *self._needed(actor, national_number, pickup_centre, processing_centre)
+            )
             citizen = await self._citizen(unit, actor, national_number)
             via = self._channel(actor, channel)
             if not isinstance(form, Mapping):
@@ -154,6 +161,23 @@ class Submission:
             )
 
         return await self.runner.run(actor, "submit_request", idempotency_key, work)
+
+    @staticmethod
+    def _needed(actor: Actor, national_number: str | None, *centres: str | None) -> list[UUID]:
+        """The aggregates a submission reads, to load them in one round trip (best effort:
+        anything malformed is left to the checks that name the field)."""
+        ids = [Catalog.id_for(lookups.CATALOG), WorkingCalendar.id_for(lookups.COUNTRY)]
+        if actor.role is Role.CITIZEN:
+            ids.append(actor.id)
+        else:
+            ids.append(actor.id)  # the clerk's staff record
+            with contextlib.suppress(ValidationError):
+                ids.append(Citizen.id_for(national_number))
+        for code in (actor.centre, *centres):
+            if code:
+                with contextlib.suppress(ValidationError):
+                    ids.append(Centre.id_for(code))
+        return ids
 
     @staticmethod
     async def _citizen(unit: Unit, actor: Actor, national_number: str | None) -> Citizen:

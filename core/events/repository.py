@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -85,8 +85,25 @@ class AggregateRepository:
 
     async def get(self, aggregate_id: UUID, version: int | None = None) -> BaseAggregate[UUID]:
         """The aggregate at ``version`` (default latest), from the newest snapshot up to it."""
-        aggregate: Any = None
         snapshot, records = await self.store.snapshots.latest_and_after(aggregate_id, version)
+        return self._build(aggregate_id, version, snapshot, records)
+
+    async def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, BaseAggregate[UUID]]:
+        """Several aggregates, latest versions, in one round trip; those with no events left out."""
+        loaded = await self.store.snapshots.latest_and_after_many(aggregate_ids)
+        return {
+            stream_id: self._build(stream_id, None, snapshot, records)
+            for stream_id, (snapshot, records) in loaded.items()
+        }
+
+    def _build(
+        self,
+        aggregate_id: UUID,
+        version: int | None,
+        snapshot: PendingEvent | None,
+        records: list[PendingEvent],
+    ) -> BaseAggregate[UUID]:
+        aggregate: Any = None
         if snapshot is not None:
             aggregate = self._mutate(
                 self._domain_event(aggregate_id, snapshot.version, snapshot.topic, snapshot.data)

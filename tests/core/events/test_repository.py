@@ -272,3 +272,14 @@ async def test_a_command_is_recorded_once_with_its_events(repo: AggregateReposit
     with pytest.raises(AggregateNotFoundError):
         await repo.get(again.id)
     assert await repo.store.command_result("other-key") is None
+
+
+async def test_several_aggregates_load_in_one_round_trip(repo: AggregateRepository) -> None:
+    a, b = new_dossier(), new_dossier()
+    for i in range(7):  # past a snapshot (every 5) for one of them
+        b.note(f"note {i}")
+    await repo.save(a, b)
+    missing = uuid4()
+    loaded = await repo.get_many([a.id, b.id, missing])
+    assert loaded == {a.id: await repo.get(a.id), b.id: await repo.get(b.id)}
+    assert all(type(i) is UUID for i in loaded)
