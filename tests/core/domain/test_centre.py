@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +18,8 @@ from khidma.core.domain.centre import (
 )
 from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.governorate import SYRIA_TIME, Governorate
-from khidma.core.events.transcoder import new_mapper
+
+from .aggregates import assert_refused, names, replay
 
 AT = datetime(2026, 1, 4, 9, 0, tzinfo=SYRIA_TIME)  # a Sunday
 
@@ -37,30 +37,6 @@ def register(**overrides: Any) -> Centre:
     }
     args.update(overrides)
     return Centre.register(**args)
-
-
-def replay(aggregate: Aggregate) -> Aggregate:
-    """Rebuild from the events collected so far, through the project's transcoder."""
-    mapper = new_mapper()
-    copy = None
-    for e in aggregate.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(e)).mutate(copy)
-    assert copy is not None
-    return copy
-
-
-def names(aggregate: Aggregate) -> list[str]:
-    return [type(e).__name__ for e in aggregate.pending_events]
-
-
-def assert_refused(field: str, command: Any, aggregate: Aggregate | None = None) -> None:
-    """``command`` raises ValidationError naming ``field`` and records nothing."""
-    before = len(aggregate.pending_events) if aggregate else 0
-    with pytest.raises(ValidationError) as raised:
-        command()
-    assert raised.value.field == field, raised.value
-    if aggregate is not None:
-        assert len(aggregate.pending_events) == before
 
 
 # -- governorates ---------------------------------------------------------------------------

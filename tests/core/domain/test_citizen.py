@@ -6,14 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate
 from hypothesis import given
 from hypothesis import strategies as st
 
 from khidma.core.domain.citizen import PROFILE_FIELDS, Citizen, Language, parse_mobile
-from khidma.core.domain.errors import InvalidTransition, ValidationError
+from khidma.core.domain.errors import InvalidTransition
 from khidma.core.domain.governorate import SYRIA_TIME, Governorate
-from khidma.core.events.transcoder import new_mapper
+
+from .aggregates import assert_refused, names, replay
 
 AT = datetime(2026, 1, 4, 9, 0, tzinfo=SYRIA_TIME)
 NN = "01234567890"
@@ -48,30 +48,6 @@ PROFILE: dict[str, Any] = {
 
 def complete(citizen: Citizen, **overrides: Any) -> None:
     citizen.complete_profile(**{**PROFILE, "at": AT, **overrides})
-
-
-def replay(aggregate: Aggregate) -> Aggregate:
-    """Rebuild from the events collected so far, through the project's transcoder."""
-    mapper = new_mapper()
-    copy = None
-    for e in aggregate.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(e)).mutate(copy)
-    assert copy is not None
-    return copy
-
-
-def names(citizen: Citizen) -> list[str]:
-    return [type(e).__name__ for e in citizen.pending_events]
-
-
-def assert_refused(field: str, command: Any, aggregate: Aggregate | None = None) -> None:
-    """``command`` raises ValidationError naming ``field`` and records nothing."""
-    before = len(aggregate.pending_events) if aggregate else 0
-    with pytest.raises(ValidationError) as raised:
-        command()
-    assert raised.value.field == field, raised.value
-    if aggregate is not None:
-        assert len(aggregate.pending_events) == before
 
 
 # -- registration ---------------------------------------------------------------------------

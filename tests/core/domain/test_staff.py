@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +14,8 @@ from khidma.core.domain.errors import InvalidTransition, NotAllowed, ValidationE
 from khidma.core.domain.governorate import SYRIA_TIME
 from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Employment, Staff, permission_for
-from khidma.core.events.transcoder import new_mapper
+
+from .aggregates import assert_refused, names, replay
 
 AT = datetime(2026, 1, 4, 9, 0, tzinfo=SYRIA_TIME)
 SUPERVISOR = uuid.uuid4()
@@ -36,30 +36,6 @@ def hire(**overrides: Any) -> Staff:
     }
     args.update(overrides)
     return Staff.hire(**args)
-
-
-def replay(aggregate: Aggregate) -> Aggregate:
-    """Rebuild from the events collected so far, through the project's transcoder."""
-    mapper = new_mapper()
-    copy = None
-    for e in aggregate.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(e)).mutate(copy)
-    assert copy is not None
-    return copy
-
-
-def names(aggregate: Aggregate) -> list[str]:
-    return [type(e).__name__ for e in aggregate.pending_events]
-
-
-def assert_refused(field: str, command: Any, aggregate: Aggregate | None = None) -> None:
-    """``command`` raises ValidationError naming ``field`` and records nothing."""
-    before = len(aggregate.pending_events) if aggregate else 0
-    with pytest.raises(ValidationError) as raised:
-        command()
-    assert raised.value.field == field, raised.value
-    if aggregate is not None:
-        assert len(aggregate.pending_events) == before
 
 
 # -- hiring ---------------------------------------------------------------------------------
