@@ -20,6 +20,7 @@ from eventsourcing.domain import BaseAggregate
 
 from khidma.core.domain.errors import DomainError, NotAllowed
 from khidma.core.events import (
+    CONNECTION_ERRORS,
     AggregateNotFoundError,
     AggregateRepository,
     CommandRecord,
@@ -38,6 +39,10 @@ Result = dict[str, Any]
 ATTEMPTS = 12
 BACKOFF = 0.005  # seconds before the first re-run; doubles, with jitter, up to MAX_BACKOFF
 MAX_BACKOFF = 0.25
+
+
+class _RunAgain(Exception):
+    """A concurrent writer changed what the command read: run it again on fresh state."""
 
 
 class NotFound(LookupError):
@@ -135,35 +140,55 @@ class CommandRunner:
         # for every command that is not a retry).
         metadata = actor.metadata(key, correlation_id, causation_id)
         for attempt in range(1, ATTEMPTS + 1):
-            unit = Unit(self.repository, self.clock())
+            last = attempt == ATTEMPTS
             try:
-                result = await work(unit)
-            except DomainError:
-                # A duplicate of this command may have won the race we lost: its result stands.
-                if first := await self._first_result(actor, command, key):
-                    return first
-                raise
-            record = CommandRecord(key, command, str(actor.id), result)
-            try:
-                if unit.changed:
-                    await self.repository.save(*unit.changed, metadata=metadata, command=record)
-                else:  # nothing to write, but a retry must still get this answer
-                    await self.store.record_command(record)
-            except DuplicateCommandError:
-                first = await self._first_result(actor, command, key)
-                assert first is not None
-                return first
-            except ConcurrencyError:
-                if not retry or attempt == ATTEMPTS:
-                    raise
-                if first := await self._first_result(actor, command, key):
-                    return first
+                return await self._attempt(actor, command, key, work, metadata, retry and not last)
+            except _RunAgain:
                 log.info("%s: conflict on attempt %d, running again", command, attempt)
-                delay = min(MAX_BACKOFF, BACKOFF * 2 ** (attempt - 1))
-                await asyncio.sleep(random.uniform(0, delay))
-                continue
-            return result
+            except CONNECTION_ERRORS as error:
+                # Safe to re-run: if the first attempt did commit, its key returns its result.
+                if last:
+                    raise
+                log.warning("%s: connection lost (%s), running again", command, error)
+                await self.store.pool.expire_connections()
+            delay = min(MAX_BACKOFF, BACKOFF * 2 ** (attempt - 1))
+            await asyncio.sleep(random.uniform(0, delay))
         raise AssertionError("unreachable")
+
+    async def _attempt(
+        self,
+        actor: Actor,
+        command: str,
+        key: str,
+        work: Work,
+        metadata: Mapping[str, Any],
+        retry: bool,
+    ) -> Result:
+        unit = Unit(self.repository, self.clock())
+        try:
+            result = await work(unit)
+        except DomainError:
+            # A duplicate of this command may have won the race we lost: its result stands.
+            if first := await self._first_result(actor, command, key):
+                return first
+            raise
+        record = CommandRecord(key, command, str(actor.id), result)
+        try:
+            if unit.changed:
+                await self.repository.save(*unit.changed, metadata=metadata, command=record)
+            else:  # nothing to write, but a retry must still get this answer
+                await self.store.record_command(record)
+        except DuplicateCommandError:
+            first = await self._first_result(actor, command, key)
+            assert first is not None
+            return first
+        except ConcurrencyError:
+            if first := await self._first_result(actor, command, key):
+                return first
+            if not retry:
+                raise
+            raise _RunAgain from None
+        return result
 
     async def _first_result(self, actor: Actor, command: str, key: str) -> Result | None:
         recorded = await self.store.command_result(key)

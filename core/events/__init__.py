@@ -1,5 +1,6 @@
 """The event store: asyncpg append/read/subscribe, the sequencer, migrations and hash chains."""
 
+from .database import CONNECTION_ERRORS
 from .errors import (
     AggregateNotFoundError,
     ConcurrencyError,
@@ -17,6 +18,7 @@ from .store import EventStore
 from .verify import ChainProblem, ChainReport
 
 __all__ = [
+    "CONNECTION_ERRORS",
     "AggregateNotFoundError",
     "AggregateRepository",
     "Appended",

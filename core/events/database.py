@@ -9,6 +9,15 @@ import orjson
 
 from ..config import Settings
 
+# What a dropped connection looks like from asyncpg; InternalClientError is what a pooled
+# connection that the server terminated while it sat idle raises on its next use.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
 
 def server_settings(settings: Settings) -> dict[str, str]:
     """Session settings for every khidma connection."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from .database import CONNECTION_ERRORS
 from .locks import channel, lock_key
 from .notify import Signal
 
@@ -146,12 +147,7 @@ class Sequencer:
         while True:
             try:
                 await self.run_until_idle()
-            except (
-                OSError,
-                asyncpg.PostgresError,
-                asyncpg.InterfaceError,
-                asyncpg.InternalClientError,
-            ) as error:
+            except (asyncpg.PostgresError, *CONNECTION_ERRORS) as error:
                 log.warning("sequencer pass failed (%s); retrying", error)
                 await self._pool.expire_connections()
             await wake.wait(interval)

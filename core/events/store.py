@@ -33,14 +33,6 @@ from .writer import Writer
 
 log = logging.getLogger(__name__)
 
-# What a dropped connection looks like from asyncpg; InternalClientError is what a pooled
-# connection that the server terminated while it sat idle raises on its next use.
-_CONNECTION_ERRORS = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-)
 
 _COLUMNS = "e.event_id, e.stream_id, e.version, e.topic, e.data, e.metadata, e.recorded_at"
 
@@ -267,7 +259,7 @@ class EventStore:
             logged_before = self.sequencer.cursor.position
             try:
                 events = await self.read_all(position, batch, topics)
-            except _CONNECTION_ERRORS as error:
+            except database.CONNECTION_ERRORS as error:
                 log.warning("subscription read failed (%s); retrying in %.2fs", error, delay)
                 # The server may have dropped every pooled connection: replace them all.
                 await self.pool.expire_connections()

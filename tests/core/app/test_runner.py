@@ -1,0 +1,49 @@
+"""The runner rides out dropped connections: a command re-runs, and its key keeps it once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+import pytest
+
+from khidma.core.app import Khidma
+from khidma.core.events import EventStore
+
+from .conftest import admin, event_count, key
+
+pytestmark = pytest.mark.store
+
+
+async def drop_khidma_connections(store: EventStore) -> int:
+    """What a power cut at the server or a broken 3G link does to every open connection."""
+    assert store.settings.database_url
+    other = await asyncpg.connect(store.settings.database_url)
+    try:
+        return await other.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'khidma' AND datname = current_database()"
+        )
+    finally:
+        await other.close()
+
+
+async def test_a_command_after_the_connections_dropped_still_runs(khidma: Khidma) -> None:
+    boss = admin()
+    await khidma.admin.define_catalog(boss, key())
+    before = await event_count(khidma.store)
+    assert await drop_khidma_connections(khidma.store) >= 1
+    decided = await khidma.admin.declare_holidays(
+        boss, key(), year=2026, holidays=[(date(2026, 5, 1), "عيد العمال", "Labour Day")]
+    )
+    assert decided
+    assert await event_count(khidma.store) > before
+
+
+async def test_a_retry_after_a_drop_returns_the_first_result(khidma: Khidma) -> None:
+    boss, once = admin(), key()
+    first = await khidma.admin.define_catalog(boss, once)
+    written = await event_count(khidma.store)
+    await drop_khidma_connections(khidma.store)
+    assert await khidma.admin.define_catalog(boss, once) == first
+    assert await event_count(khidma.store) == written
