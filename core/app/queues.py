@@ -9,7 +9,8 @@ from uuid import UUID
 from khidma.core.domain.catalog import Catalog
 from khidma.core.domain.centre import OperatingStatus
 from khidma.core.domain.errors import InvalidTransition, NotAllowed, ValidationError
-from khidma.core.domain.queue import Channel, Queue
+from khidma.core.domain.queue import Queue
+from khidma.core.domain.queue_tickets import Channel
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.roles import Role
 from khidma.core.domain.tracking import parse_tracking_number, request_id

@@ -246,11 +246,9 @@ class Catalog(Aggregate):
         validity_days: int,
         at: datetime,
     ) -> None:
-        self.services[code] = Service(
-            code, Bilingual(name_ar, name_en), agency, copy.deepcopy(form_schema), agency_fee,
-            Handling(handling), turnaround_days, ClockRule(clock_rule),
-            frozenset(map(Collector, collectors)), frozenset(map(Delivery, delivery)),
-            validity_days,
+        self._put_service(
+            code, name_ar, name_en, agency, form_schema, agency_fee, handling, turnaround_days,
+            clock_rule, collectors, delivery, validity_days,
         )  # fmt: skip
 
     @event("ServiceUpdated")
@@ -269,6 +267,26 @@ class Catalog(Aggregate):
         delivery: list[Delivery],
         validity_days: int,
         at: datetime,
+    ) -> None:
+        self._put_service(
+            code, name_ar, name_en, agency, form_schema, agency_fee, handling, turnaround_days,
+            clock_rule, collectors, delivery, validity_days,
+        )  # fmt: skip
+
+    def _put_service(
+        self,
+        code: str,
+        name_ar: str,
+        name_en: str,
+        agency: str,
+        form_schema: dict[str, Any],
+        agency_fee: int,
+        handling: Handling,
+        turnaround_days: int,
+        clock_rule: ClockRule,
+        collectors: list[Collector],
+        delivery: list[Delivery],
+        validity_days: int,
     ) -> None:
         self.services[code] = Service(
             code, Bilingual(name_ar, name_en), agency, copy.deepcopy(form_schema), agency_fee,

@@ -2,121 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from .centre import MAX_COUNTERS, parse_centre_code
 from .errors import InvalidTransition, ValidationError
-from .text import Bilingual, bounded, choice, moment, western_digits
+from .queue_tickets import (
+    Category,
+    Channel,
+    Ticket,
+    TicketStatus,
+    a_uuid,
+    not_before,
+    parse_categories,
+    whole_number,
+)
+from .text import choice, moment, western_digits
 
 # Fixed, so a centre's queue for a day has the same id on every server.
 QUEUE_NAMESPACE = UUID("6f1e3a52-4c1d-5b8e-9a57-2f0c8d3e1b64")
 DEFAULT_SERVICE_TIME = timedelta(minutes=5)
 MAX_RECALLS = 3
-MAX_CATEGORIES = 50
 MAX_REQUESTS_PER_TICKET = 50
-
-_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
-_PREFIX = re.compile(r"[A-Z]{1,2}")
-
-
-class Channel(StrEnum):
-    """Where the ticket was taken."""
-
-    KIOSK = "kiosk"
-    APP = "app"
-
-
-class TicketStatus(StrEnum):
-    """Where a ticket stands; the last three are final."""
-
-    WAITING = "waiting"
-    SERVING = "serving"
-    SERVED = "served"
-    NO_SHOW = "no_show"
-    NOT_SERVED = "not_served"
-
-
-FINISHED = frozenset({TicketStatus.SERVED, TicketStatus.NO_SHOW, TicketStatus.NOT_SERVED})
-
-
-@dataclass(frozen=True, slots=True)
-class Category:
-    """A service category of the day's queue (state only; events carry plain values)."""
-
-    code: str
-    prefix: str
-    name_ar: str
-    name_en: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """One ticket and its timestamps (state only; events carry plain values)."""
-
-    number: str
-    category: str
-    seq: int
-    order: int  # issue order across all categories of the day
-    channel: Channel
-    citizen_id: UUID | None
-    taken_at: datetime
-    status: TicketStatus = TicketStatus.WAITING
-    called_at: datetime | None = None
-    counter: int | None = None
-    clerk_id: UUID | None = None
-    recalls: int = 0
-    finished_at: datetime | None = None
-    request_ids: tuple[UUID, ...] = ()
-
-
-def _whole(field: str, value: object, highest: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= highest:
-        raise ValidationError(field, f"expected a whole number in 1..{highest}, got {value!r}")
-    return value
-
-
-def _uuid(field: str, value: object) -> UUID:
-    if not isinstance(value, UUID):
-        raise ValidationError(field, f"expected a UUID, got {type(value).__name__}")
-    return value
-
-
-def _not_before(field: str, at: datetime, earlier: datetime, what: str) -> None:
-    if at < earlier:
-        raise ValidationError(field, f"{at.isoformat()} is before {what} ({earlier.isoformat()})")
-
-
-def _categories(value: object) -> list[dict[str, str]]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
-        raise ValidationError("categories", "expected a non-empty list of categories")
-    if len(value) > MAX_CATEGORIES:
-        raise ValidationError("categories", f"at most {MAX_CATEGORIES}, got {len(value)}")
-    result: list[dict[str, str]] = []
-    for i, item in enumerate(value):
-        field = f"categories[{i}]"
-        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 4:
-            raise ValidationError(field, "expected (code, prefix, name_ar, name_en)")
-        code = bounded(f"{field}.code", item[0], 32)
-        if not _CODE.fullmatch(code):
-            raise ValidationError(f"{field}.code", f"expected a short lowercase code, got {code!r}")
-        prefix = bounded(f"{field}.prefix", item[1], 2).upper()
-        if not _PREFIX.fullmatch(prefix):
-            raise ValidationError(f"{field}.prefix", f"expected 1 or 2 letters, got {prefix!r}")
-        if any(c["code"] == code for c in result):
-            raise ValidationError(f"{field}.code", f"category {code!r} given twice")
-        if any(c["prefix"] == prefix for c in result):
-            raise ValidationError(f"{field}.prefix", f"prefix {prefix!r} already used")
-        name = Bilingual.of(f"{field}.name", item[2], item[3], 100)
-        result.append({"code": code, "prefix": prefix, "name_ar": name.ar, "name_en": name.en})
-    return result
 
 
 class Queue(Aggregate):
@@ -152,8 +64,8 @@ class Queue(Aggregate):
         return cls(
             centre_code=code,
             day=day,
-            categories=_categories(categories),
-            counters=_whole("counters", counters, MAX_COUNTERS),
+            categories=parse_categories(categories),
+            counters=whole_number("counters", counters, MAX_COUNTERS),
             at=moment("at", at),
         )
 
@@ -192,7 +104,7 @@ class Queue(Aggregate):
         at = self._after_opening(at)
         chosen = choice("channel", Channel, channel)
         if citizen_id is not None:
-            _uuid("citizen_id", citizen_id)
+            a_uuid("citizen_id", citizen_id)
             for number in self._waiting[code]:
                 if self._tickets[number].citizen_id == citizen_id:
                     raise InvalidTransition(
@@ -210,8 +122,8 @@ class Queue(Aggregate):
     ) -> str | None:
         """Call the oldest waiting ticket of ``categories`` to ``counter``; None if nobody waits."""
         self._require_open("call_next")
-        counter = _whole("counter", counter, self.counters)
-        _uuid("clerk_id", clerk_id)
+        counter = whole_number("counter", counter, self.counters)
+        a_uuid("clerk_id", clerk_id)
         if isinstance(categories, str) or not isinstance(categories, Sequence) or not categories:
             raise ValidationError("categories", "expected a non-empty list of category codes")
         codes = {self._category(f"categories[{i}]", c) for i, c in enumerate(categories)}
@@ -231,7 +143,7 @@ class Queue(Aggregate):
         if not heads:
             return None
         ticket = min(heads, key=lambda t: (t.taken_at, t.order))
-        _not_before("at", at, ticket.taken_at, f"ticket {ticket.number} was taken")
+        not_before("at", at, ticket.taken_at, f"ticket {ticket.number} was taken")
         self._ticket_called(ticket.number, counter, clerk_id, at)
         return ticket.number
 
@@ -259,7 +171,7 @@ class Queue(Aggregate):
             raise ValidationError("request_ids", "expected a list of request ids")
         if len(request_ids) > MAX_REQUESTS_PER_TICKET:
             raise ValidationError("request_ids", f"at most {MAX_REQUESTS_PER_TICKET}")
-        ids = [_uuid(f"request_ids[{i}]", r) for i, r in enumerate(request_ids)]
+        ids = [a_uuid(f"request_ids[{i}]", r) for i, r in enumerate(request_ids)]
         if len(set(ids)) != len(ids):
             raise ValidationError("request_ids", "a request is listed twice")
         current = self._serving_ticket("mark_served", ticket, at, counter)
@@ -276,7 +188,7 @@ class Queue(Aggregate):
         at = self._after_opening(at)
         waiting = [t for t in self._tickets.values() if t.status is TicketStatus.WAITING]
         for ticket in waiting:
-            _not_before("at", at, ticket.taken_at, f"ticket {ticket.number} was taken")
+            not_before("at", at, ticket.taken_at, f"ticket {ticket.number} was taken")
         self._closed([t.number for t in waiting], at)
 
     # -- events: mutate only ----------------------------------------------------------------------
@@ -407,7 +319,7 @@ class Queue(Aggregate):
 
     def _after_opening(self, at: object) -> datetime:
         checked = moment("at", at)
-        _not_before("at", checked, self.opened_at, "the queue opened")
+        not_before("at", checked, self.opened_at, "the queue opened")
         return checked
 
     def _category(self, field: str, value: object) -> str:
@@ -434,12 +346,15 @@ class Queue(Aggregate):
                 f"ticket {current.number} {current.status}",
                 "only a called ticket can be finished or recalled",
             )
-        if counter is not None and _whole("counter", counter, self.counters) != current.counter:
+        if (
+            counter is not None
+            and whole_number("counter", counter, self.counters) != current.counter
+        ):
             raise InvalidTransition(
                 command,
                 f"ticket {current.number} at counter {current.counter}",
                 f"counter {counter} did not call it",
             )
         assert current.called_at is not None
-        _not_before("at", checked, current.called_at, f"ticket {current.number} was called")
+        not_before("at", checked, current.called_at, f"ticket {current.number} was called")
         return current

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -68,14 +69,14 @@ class Sequencer:
             self.cursor = cursor
         self._progress.fire()
 
-    async def run_once(self, past: tuple[int, int] | None = None) -> int | None:
+    async def run_once(self, unless: Callable[[Cursor], bool] | None = None) -> int | None:
         """One pass: the number of events logged, or None if another process is sequencing.
 
-        With ``past``, skip the pass when the log already reaches that (tx_id, event_id):
-        concurrent waiters in one process share a pass instead of queueing for their own.
+        With ``unless``, skip the pass when the log already satisfies it: concurrent waiters
+        in one process share a pass instead of queueing for their own.
         """
         async with self._running:
-            if past is not None and (self.cursor.tx_id, self.cursor.event_id) >= past:
+            if unless is not None and unless(self.cursor):
                 return 0
             row = await self._pool.fetchrow(
                 "SELECT * FROM sequence_events($1, $2, $3)",
@@ -118,19 +119,30 @@ class Sequencer:
 
     async def wait_past(self, target: tuple[int, int], timeout: float) -> None:
         """Return once the log holds the event ``target`` (tx_id, event_id); drive it if needed."""
+        await self.wait_until(
+            lambda c: (c.tx_id, c.event_id) >= target, timeout, f"event {target}", pause=0.002
+        )
+
+    async def wait_until(
+        self, reached: Callable[[Cursor], bool], timeout: float, what: str, pause: float
+    ) -> None:
+        """Run passes until the log is ``reached``; between fruitless ones, wait up to ``pause``.
+
+        A pass logs nothing when another process is sequencing, or when an older transaction
+        holds the horizon; a NOTIFY or a local append wakes the wait early.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while (self.cursor.tx_id, self.cursor.event_id) < target:
+        while not reached(self.cursor):
             token = self._progress.token()
-            done = await self.run_once(past=target)
-            if (self.cursor.tx_id, self.cursor.event_id) >= target:
+            done = await self.run_once(unless=reached)
+            if reached(self.cursor):
                 return
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"event {target} not sequenced within {timeout}s")
+                raise TimeoutError(f"{what} not in the log within {timeout}s")
             if not done:
-                # Another process is sequencing, or an older transaction holds the horizon.
-                await self._progress.wait(min(remaining, 0.005 if done is None else 0.002), token)
+                await self._progress.wait(min(remaining, pause), token)
 
     async def lag(self) -> Lag:
         row = await self._pool.fetchrow(

@@ -21,33 +21,21 @@ _SELECT = (
 )
 
 
-# One round trip for loading an aggregate: its newest snapshot, then the events after it.
+# One round trip for loading aggregates: each stream's newest snapshot at or below $2 (the
+# latest version when NULL), then its events after that snapshot, up to $2.
 _LATEST_AND_AFTER = """
-WITH s AS (
-    SELECT version, topic, data FROM snapshots
-    WHERE stream_id = $1 AND ($2::bigint IS NULL OR version <= $2)
-    ORDER BY version DESC LIMIT 1
-)
-SELECT true AS snapshot, version, topic, data FROM s
-UNION ALL
-SELECT false, e.version, e.topic, e.data FROM events e
-WHERE e.stream_id = $1 AND e.version > coalesce((SELECT version FROM s), 0)
-  AND ($2::bigint IS NULL OR e.version <= $2)
-ORDER BY snapshot DESC, version
-"""
-
-_MANY = """
 WITH ids AS (SELECT DISTINCT unnest($1::uuid[]) AS stream_id),
 s AS (
     SELECT DISTINCT ON (sn.stream_id) sn.stream_id, sn.version, sn.topic, sn.data
     FROM snapshots sn JOIN ids USING (stream_id)
+    WHERE $2::bigint IS NULL OR sn.version <= $2
     ORDER BY sn.stream_id, sn.version DESC
 )
 SELECT s.stream_id, true AS snapshot, s.version, s.topic, s.data FROM s
 UNION ALL
 SELECT e.stream_id, false, e.version, e.topic, e.data
 FROM events e JOIN ids USING (stream_id) LEFT JOIN s USING (stream_id)
-WHERE e.version > coalesce(s.version, 0)
+WHERE e.version > coalesce(s.version, 0) AND ($2::bigint IS NULL OR e.version <= $2)
 ORDER BY 1, 2 DESC, 3
 """
 
@@ -92,20 +80,17 @@ class Snapshots:
         self, stream_id: UUID, max_version: int | None = None
     ) -> tuple[PendingEvent | None, list[PendingEvent]]:
         """The newest snapshot at or below ``max_version`` and the events after it, at once."""
-        rows = await self._pool.fetch(_LATEST_AND_AFTER, stream_id, max_version)
-        snapshot = None
-        if rows and rows[0]["snapshot"]:
-            snapshot = PendingEvent(stream_id, *rows[0][1:])
-            rows = rows[1:]
-        return snapshot, [PendingEvent(stream_id, *row[1:]) for row in rows]
+        found = await self.latest_and_after_many([stream_id], max_version)
+        return found.get(stream_id, (None, []))
 
     async def latest_and_after_many(
-        self, stream_ids: Sequence[UUID]
+        self, stream_ids: Sequence[UUID], max_version: int | None = None
     ) -> dict[UUID, tuple[PendingEvent | None, list[PendingEvent]]]:
         """``latest_and_after`` for several streams in one round trip (absent ones left out)."""
         found: dict[UUID, tuple[PendingEvent | None, list[PendingEvent]]] = {}
         asked = {s: s for s in stream_ids}  # asyncpg's own UUID type would leak into events
-        for got, is_snapshot, version, topic, data in await self._pool.fetch(_MANY, list(asked)):
+        rows = await self._pool.fetch(_LATEST_AND_AFTER, list(asked), max_version)
+        for got, is_snapshot, version, topic, data in rows:
             stream_id = asked[got]
             _, events = found.setdefault(stream_id, (None, []))
             record = PendingEvent(stream_id, version, topic, data)

@@ -230,19 +230,12 @@ class EventStore:
 
     async def wait_for(self, position: int, timeout: float = 10.0) -> None:
         """Return once the log reaches ``position``; raise TimeoutError after ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            token = self.progress.token()
-            if self.sequencer.cursor.position >= position:
-                return
-            await self.sequencer.run_once()
-            if self.sequencer.cursor.position >= position:
-                return
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(f"log did not reach position {position} within {timeout}s")
-            await self.progress.wait(min(remaining, self.settings.poll_interval), token)
+        await self.sequencer.wait_until(
+            lambda c: c.position >= position,
+            timeout,
+            f"position {position}",
+            pause=self.settings.poll_interval,
+        )
 
     async def subscribe(
         self, after_position: int = 0, topics: Sequence[str] | None = None, batch: int = 500

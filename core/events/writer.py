@@ -73,9 +73,7 @@ class Writer:
         self, events: list[PendingEvent], metadata: Mapping[str, Any] | None, expected: int
     ) -> Appended:
         """Queue an append; it goes out with whatever else is waiting."""
-        check_events(events, self._max_bytes)
-        meta = canonical_metadata(check_metadata(metadata))
-        hashes = [content_hash(e.stream_id, e.version, e.topic, e.data, meta) for e in events]
+        meta, hashes = self._prepared(events, metadata)
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         self._queue.append(_Append(events, meta, hashes, expected, done))
         if self._draining < IN_FLIGHT:
@@ -175,9 +173,7 @@ class Writer:
         command: CommandRecord | None = None,
     ) -> Appended:
         """One statement (with the command's idempotency row, or a tracking position)."""
-        check_events(events, self._max_bytes)
-        meta = canonical_metadata(check_metadata(metadata))
-        hashes = [content_hash(e.stream_id, e.version, e.topic, e.data, meta) for e in events]
+        meta, hashes = self._prepared(events, metadata)
         args: list[Any] = [
             [e.stream_id for e in events],
             [e.version for e in events],
@@ -207,6 +203,14 @@ class Writer:
         for e in events:
             last_versions[e.stream_id] = max(e.version, last_versions.get(e.stream_id, 0))
         return Appended(int(rows[0][1]), tuple(sorted(r[0] for r in rows)), last_versions)
+
+    def _prepared(
+        self, events: list[PendingEvent], metadata: Mapping[str, Any] | None
+    ) -> tuple[bytes, list[bytes]]:
+        """Refuse bad input; the canonical metadata and each event's content hash."""
+        check_events(events, self._max_bytes)
+        meta = canonical_metadata(check_metadata(metadata))
+        return meta, [content_hash(e.stream_id, e.version, e.topic, e.data, meta) for e in events]
 
     async def _first_taken(self, events: Sequence[PendingEvent]) -> UUID:
         row = await self._pool.fetchrow(

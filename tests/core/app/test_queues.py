@@ -13,7 +13,8 @@ from khidma.core.app.permissions import COMMANDS
 from khidma.core.app.queues import AGENCY_CATEGORY, CATEGORIES, category_for
 from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.errors import InvalidTransition, NotAllowed, ValidationError
-from khidma.core.domain.queue import Channel, Queue, TicketStatus
+from khidma.core.domain.queue import Queue
+from khidma.core.domain.queue_tickets import Channel, TicketStatus
 from khidma.core.domain.roles import Role
 from khidma.core.domain.tracking import request_id
 from khidma.core.events import EventStore

@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from khidma.core.domain.errors import InvalidTransition, ValidationError
-from khidma.core.domain.queue import (
-    DEFAULT_SERVICE_TIME,
-    FINISHED,
-    MAX_RECALLS,
-    Channel,
-    Queue,
-    TicketStatus,
-)
+from khidma.core.domain.queue import DEFAULT_SERVICE_TIME, MAX_RECALLS, Queue
+from khidma.core.domain.queue_tickets import FINISHED, Channel, TicketStatus
 from khidma.core.events.transcoder import new_mapper
 
 DAY = date(2026, 3, 1)
