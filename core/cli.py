@@ -1,4 +1,4 @@
-"""The ``khidma`` command: serve, demo, migrate, db url."""
+"""The ``khidma`` command: serve, demo, migrate, db url, plugins, sandbox."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+
+from khidma.plugins.report import plugins_report
+from khidma.plugins.sandbox.cli import add_arguments as add_sandbox_arguments
+from khidma.plugins.sandbox.cli import sandbox_command
 
 from .bootstrap import load_demo_data, migrate_database, serve
 from .config import Settings, SettingsError
@@ -27,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         served.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
         served.add_argument("--port", type=int, help="TCP port (default 8000)")
     commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("plugins", help="list plugins, their services and their health")
+    sandbox = commands.add_parser("sandbox", help="serve the agency simulator on 127.0.0.1")
+    add_sandbox_arguments(sandbox)
     db = commands.add_parser("db", help="database helpers")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("url", help="print the URL of the database khidma uses")
@@ -52,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return 0
             asyncio.run(serve(dsn, settings, host, port))
         return 0
+    if args.command == "plugins":
+        return asyncio.run(plugins_report(settings))
+    if args.command == "sandbox":
+        return sandbox_command(settings, args)
     if args.command == "migrate":
         with database_url(settings) as dsn:
             applied = asyncio.run(migrate_database(dsn, settings))

@@ -32,11 +32,27 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     snapshot_every: int = 50
+    shared_aggregates: int = 10_000
     max_event_bytes: int = 1_048_576
     sequencer_batch: int = 5_000
     sequencer_interval: float = 0.5
     poll_interval: float = 1.0
     idle_in_transaction_timeout_ms: int = 60_000
+    # agency connectors and the dispatcher (plugins/)
+    sandbox_url: str = "http://127.0.0.1:8010"
+    sandbox_port: int = 8010
+    connector_urls: str = ""
+    callback_url: str | None = None
+    callback_secret: str = "khidma-sandbox-secret"
+    connector_timeout: float = 5.0
+    payment_provider: str = "sep"
+    dispatch_attempts: int = 5
+    dispatch_backoff: float = 0.5
+    dispatch_max_backoff: float = 30.0
+    breaker_threshold: int = 3
+    breaker_cooldown: float = 30.0
+    watch_interval: float = 30.0
+    fallback_days: int = 3
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -68,10 +84,49 @@ class Settings:
         for name in ("pool_min_size", "pool_max_size", "snapshot_every", "max_event_bytes"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"KHIDMA_{name.upper()}", "must be at least 1")
+        if self.shared_aggregates < 0:
+            raise SettingsError("KHIDMA_SHARED_AGGREGATES", "must be 0 or more")
         if self.pool_min_size > self.pool_max_size:
             raise SettingsError("KHIDMA_POOL_MIN_SIZE", "must not exceed KHIDMA_POOL_MAX_SIZE")
         if not 0 < self.port < 65536:
             raise SettingsError("KHIDMA_PORT", "must be a TCP port, 1-65535")
+        if not 0 < self.sandbox_port < 65536:
+            raise SettingsError("KHIDMA_SANDBOX_PORT", "must be a TCP port, 1-65535")
+        for name in ("dispatch_attempts", "breaker_threshold"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"KHIDMA_{name.upper()}", "must be at least 1")
+        for name in (
+            "connector_timeout", "dispatch_backoff", "dispatch_max_backoff", "breaker_cooldown",
+            "watch_interval",
+        ):  # fmt: skip
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"KHIDMA_{name.upper()}", "must be more than 0")
+        if self.fallback_days < 0:
+            raise SettingsError("KHIDMA_FALLBACK_DAYS", "must be 0 or more")
+        if not self.callback_secret:
+            raise SettingsError("KHIDMA_CALLBACK_SECRET", "must not be empty")
+        self.connector_url_map()
+
+    def connector_url_map(self) -> dict[str, str]:
+        """``KHIDMA_CONNECTOR_URLS`` (``agency=url,…``): where a connector's system is."""
+        found: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in self.connector_urls.split(","))):
+            name, sep, url = part.partition("=")
+            if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+                raise SettingsError(
+                    "KHIDMA_CONNECTOR_URLS", f"expected name=http(s)://…, got {part!r}"
+                )
+            found[name.strip()] = url.strip().rstrip("/")
+        return found
+
+    def connector_url(self, name: str) -> str:
+        """The base URL of connector ``name``: from KHIDMA_CONNECTOR_URLS, else the sandbox."""
+        return self.connector_url_map().get(name) or f"{self.sandbox_url.rstrip('/')}/{name}"
+
+    @property
+    def callback_base(self) -> str:
+        """Where agencies and payment providers call khidma back."""
+        return (self.callback_url or f"http://{self.host}:{self.port}/callbacks").rstrip("/")
 
 
 def _convert(variable: str, kind: object, value: str) -> object:

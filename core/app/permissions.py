@@ -46,6 +46,13 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "expire_request": frozenset({S, Y}),
     "assign_clerk": frozenset({S}),
     "add_note": STAFF,
+    # the dispatcher (plugins/dispatch) and the supervisor's retry of what it parked
+    "park_dispatch": frozenset({Y}),
+    "retry_dispatch": frozenset({S, A}),
+    "fall_back_to_reply_later": frozenset({Y}),
+    "resume_direct_handling": frozenset({Y}),
+    "start_payment": frozenset({Y}),
+    "record_notification": frozenset({Y}),
     # queues
     "open_queue": STAFF | {Y},
     "take_ticket": frozenset({C, K, S, Y}),

@@ -9,6 +9,8 @@ from khidma.core.events import EventStore
 
 from .admin import AdminCommands
 from .citizens import CitizenCommands
+from .dispatch import DispatchCommands
+from .outbox import Outbox
 from .queues import QueueCommands
 from .requests import RequestCommands
 from .runner import CommandRunner
@@ -25,7 +27,10 @@ class Requests(RequestCommands):
 
 
 class Khidma:
-    """Commands over one event store: ``citizens``, ``requests``, ``admin``, ``queues``."""
+    """Commands over one store: ``citizens``, ``requests``, ``admin``, ``queues``, ``dispatch``.
+
+    ``outbox`` is what workers read: the log from a tracked position and aggregates by id.
+    """
 
     def __init__(self, store: EventStore, clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
@@ -35,3 +40,5 @@ class Khidma:
         self.submission = self.requests.submission
         self.admin = AdminCommands(self.runner)
         self.queues = QueueCommands(self.runner)
+        self.dispatch = DispatchCommands(self.runner)
+        self.outbox = Outbox(self.runner)
