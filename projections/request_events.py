@@ -1,0 +1,81 @@
+"""What each request event means for the request's status, shared by the request read models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from khidma.core.domain.governorate import SYRIA_TIME
+from khidma.core.domain.lifecycle import FINAL, Status
+
+S = Status
+# The status a request is in after each event (None: unchanged). FeeAssessed and
+# PickupCentreChanged depend on the event's state: see ``status_after``.
+_AFTER: dict[str, Status | None] = {
+    "Submitted": S.SUBMITTED,
+    "FeeAssessed": None,
+    "PaymentRecorded": S.PAID,
+    "SentToAgency": S.SENT_TO_AGENCY,
+    "AcceptedByAgency": S.AGENCY_PROCESSING,
+    "InformationRequested": S.INFO_REQUIRED,
+    "InformationProvided": S.AGENCY_PROCESSING,
+    "Issued": S.ISSUED,
+    "Rejected": S.REJECTED,
+    "Refunded": S.REFUNDED,
+    "Cancelled": S.CANCELLED,
+    "ClerkAssigned": None,
+    "NoteAdded": None,
+    "Certified": S.CERTIFIED,
+    "ReadyForPickup": S.READY_FOR_PICKUP,
+    "PickupCentreChanged": None,
+    "Collected": S.COLLECTED,
+    "Dispatched": S.DISPATCHED,
+    "Delivered": S.DELIVERED,
+    "Expired": S.EXPIRED,
+}
+KNOWN = frozenset(_AFTER)
+
+
+class UnhandledEvent(LookupError):
+    """A request event this read model does not know (a newer event type)."""
+
+
+def status_after(name: str, state: dict[str, Any], current: str) -> str:
+    """The request's status (its value) after event ``name`` with ``state``."""
+    try:
+        after = _AFTER[name]
+    except KeyError:
+        raise UnhandledEvent(f"no rule for request event {name!r}") from None
+    if after is not None:
+        return after.value
+    if name == "FeeAssessed" and state["total"] > 0:
+        return S.AWAITING_PAYMENT.value
+    if name == "PickupCentreChanged" and state["transfer"] and current == S.READY_FOR_PICKUP:
+        return S.CERTIFIED.value  # ready again once it arrives
+    return current
+
+
+def is_closed(status: str, paid: bool) -> bool:
+    """Nothing more will happen (a cancelled or rejected paid request still awaits its refund)."""
+    if Status(status) in FINAL:
+        return True
+    return status in (S.CANCELLED, S.REJECTED) and not paid
+
+
+def syria_day(at: datetime) -> date:
+    """The calendar day in Syria of a moment (centres and reports count days there)."""
+    return at.astimezone(SYRIA_TIME).date()
+
+
+def plain(value: Any) -> Any:
+    """Enum members as their values, for columns."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def due_on(state: dict[str, Any]) -> date | None:
+    clock = state.get("clock")
+    if not clock:
+        return None
+    due = clock["due_on"]
+    return date.fromisoformat(due) if isinstance(due, str) else due

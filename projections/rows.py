@@ -1,0 +1,143 @@
+"""Rows a batch changes: loaded once, folded in memory, written back in one statement each.
+
+A batch of thousands of events touches each table with a handful of statements instead of one
+per event; that is what lets a rebuild run near the speed of reading the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """A table's columns and their SQL types; the first ``keys`` columns are its primary key."""
+
+    types: dict[str, str]
+    keys: int = 1
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.types)
+
+    @property
+    def key_names(self) -> list[str]:
+        return self.names[: self.keys]
+
+    def key_of(self, row: Row) -> Hashable:
+        if self.keys == 1:
+            return row[self.names[0]]
+        return tuple(row[name] for name in self.key_names)
+
+
+def _unnest(columns: Columns, names: list[str], offset: int = 1) -> str:
+    params = ", ".join(
+        f"${i}::{columns.types[name]}[]" for i, name in enumerate(names, start=offset)
+    )
+    return f"unnest({params}) AS k({', '.join(names)})"
+
+
+async def upsert(
+    conn: asyncpg.Connection, table: str, columns: Columns, rows: Iterable[Row]
+) -> None:
+    """Insert ``rows``, replacing those with the same key."""
+    rows = list(rows)
+    if not rows:
+        return
+    names = columns.names
+    values = [[row[name] for row in rows] for name in names]
+    keys = ", ".join(columns.key_names)
+    others = [n for n in names if n not in columns.key_names]
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in others)
+        if others
+        else "DO NOTHING"
+    )
+    await conn.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM {_unnest(columns, names)}"
+        f" ON CONFLICT ({keys}) {action}",
+        *values,
+    )
+
+
+async def delete(
+    conn: asyncpg.Connection, table: str, columns: Columns, keys: Iterable[Hashable]
+) -> None:
+    keys = list(keys)
+    if not keys:
+        return
+    names = columns.key_names
+    values = [list(keys)] if columns.keys == 1 else [list(col) for col in zip(*keys, strict=True)]
+    match = " AND ".join(f"t.{n} = k.{n}" for n in names)
+    await conn.execute(
+        f"DELETE FROM {table} t USING {_unnest(columns, names)} WHERE {match}", *values
+    )
+
+
+class RowSet:
+    """The rows of one table that a batch touches, keyed by primary key."""
+
+    def __init__(self, table: str, columns: Columns) -> None:
+        self.table = table
+        self.columns = columns
+        self._rows: dict[Hashable, Row] = {}
+        self._dirty: set[Hashable] = set()
+        self._deleted: set[Hashable] = set()
+
+    async def load(self, conn: asyncpg.Connection, keys: Iterable[Hashable]) -> None:
+        """Fetch the stored rows among ``keys`` (those already held are kept as they are)."""
+        wanted = [k for k in set(keys) if k not in self._rows]
+        if not wanted:
+            return
+        names = self.columns.key_names
+        if self.columns.keys == 1:
+            values = [wanted]
+        else:
+            values = [list(col) for col in zip(*wanted, strict=True)]  # type: ignore[arg-type]
+        match = " AND ".join(f"t.{n} = k.{n}" for n in names)
+        rows = await conn.fetch(
+            f"SELECT t.* FROM {self.table} t JOIN {_unnest(self.columns, names)} ON {match}",
+            *values,
+        )
+        for record in rows:
+            row = dict(record)
+            self._rows[self.columns.key_of(row)] = row
+
+    def get(self, key: Hashable) -> Row | None:
+        return self._rows.get(key)
+
+    def put(self, row: Row) -> Row:
+        key = self.columns.key_of(row)
+        self._rows[key] = row
+        self._dirty.add(key)
+        self._deleted.discard(key)
+        return row
+
+    def hold(self, row: Row) -> None:
+        """Keep a row read some other way, unchanged until an event changes it."""
+        self._rows[self.columns.key_of(row)] = row
+
+    def touch(self, row: Row) -> None:
+        """Mark a row that was changed in place."""
+        self._dirty.add(self.columns.key_of(row))
+
+    def remove(self, key: Hashable) -> None:
+        self._rows.pop(key, None)
+        self._deleted.add(key)
+        self._dirty.discard(key)
+
+    def held(self) -> Iterable[Row]:
+        return self._rows.values()
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        """Write every changed row and delete every removed one."""
+        await delete(conn, self.table, self.columns, self._deleted)
+        await upsert(conn, self.table, self.columns, (self._rows[k] for k in self._dirty))
+        self._dirty.clear()
+        self._deleted.clear()

@@ -1,0 +1,277 @@
+"""The runner: follows the log for one projection, one batch and its position per transaction.
+
+Exactly one runner per projection applies at a time, across processes: it leads while it holds
+a session advisory lock on the connection its transactions run on, so a process that dies
+(and its connection) hands over to the next runner that asks. Each batch also locks the
+projection's tracking row and checks it still holds the position the runner read from; a
+batch that finds another position (a rebuild was swapped in) is dropped and read again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from enum import StrEnum
+
+import asyncpg
+
+from khidma.core.events import CONNECTION_ERRORS, EventStore, Lag, RecordedEvent
+from khidma.core.events.locks import lock_key
+
+from . import storage
+from .decoding import Decoded, Decoder
+from .positions import Positions
+from .projection import Projection, ProjectionError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 2_000
+
+
+class Status(StrEnum):
+    STARTING = "starting"
+    STANDBY = "standby"  # another runner leads
+    FOLLOWING = "following"
+    FAILED = "failed"  # stopped on an event it cannot apply; see ``error``
+
+
+class _Moved(Exception):
+    """The tracking row is not where this runner left it (a rebuild was swapped in)."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.position = position
+
+
+def leader_key(schema: str, projection: Projection) -> int:
+    return lock_key(schema, f"projection:{projection.name}")
+
+
+class Runner:
+    """Runs one projection: leads, or waits to take over from the runner that does."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        projection: Projection,
+        positions: Positions | None = None,
+        *,
+        batch: int = DEFAULT_BATCH,
+        standby_poll: float | None = None,
+    ) -> None:
+        self.store = store
+        self.projection = projection
+        self.positions = positions or Positions(store)
+        self.batch = batch
+        self.standby_poll = store.settings.poll_interval if standby_poll is None else standby_poll
+        self.decoder = Decoder(projection.wants)
+        self.tables = projection.tables()
+        self.status = Status.STARTING
+        self.position = 0
+        self.error: str | None = None
+        self._schema = store.settings.db_schema
+        self._channel = f"khidma_projections_{self._schema}"
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    async def run(self, until: int | None = None) -> None:
+        """Lead when possible and follow the log; return once past ``until``, or on failure."""
+        delay = 0.05
+        while self.status is not Status.FAILED:
+            try:
+                if await self._try_lead(until):
+                    return
+                delay = 0.05
+            except CONNECTION_ERRORS as error:
+                log.warning("projection %s: connection lost (%s); retrying", self.name, error)
+                await self.store.pool.expire_connections()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _try_lead(self, until: int | None) -> bool:
+        key = leader_key(self._schema, self.projection)
+        conn: asyncpg.Connection = await self.store.pool.acquire()
+        locked = False
+        try:
+            locked = await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
+            if not locked:
+                self.status = Status.STANDBY
+                await asyncio.sleep(self.standby_poll)
+                return False
+            return await self._lead(conn, until)
+        finally:
+            await self._release(conn, key, locked)
+
+    async def _release(self, conn: asyncpg.Connection, key: int, locked: bool) -> None:
+        # Pooled connections keep their session: a lock left behind would outlive this runner.
+        try:
+            if locked and not conn.is_closed():
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError, asyncio.CancelledError):
+            conn.terminate()
+            raise
+        finally:
+            await self.store.pool.release(conn)
+
+    async def _lead(self, conn: asyncpg.Connection, until: int | None) -> bool:
+        state = await storage.ensure(conn, self._schema, self.projection)
+        if state.version != self.projection.version:
+            from .replay import rebuild  # the runner rebuilds tables whose version changed
+
+            log.info(
+                "projection %s: tables at version %d, code at %d; rebuilding",
+                self.name,
+                state.version,
+                self.projection.version,
+            )
+            await rebuild(self.store, [self.projection])
+            state = await storage.state(conn, self.projection)
+        if state.error:
+            log.info("projection %s: retrying after: %s", self.name, state.error)
+        self.position = state.position
+        self.status = Status.FOLLOWING
+        self.positions.advanced(self.name, self.position)
+        if state.error:
+            await storage.clear_error(conn, self.projection)
+        read: asyncio.Task[list[RecordedEvent]] | None = None
+        try:
+            while until is None or self.position < until:
+                token = self.store.progress.token()
+                if read is None:
+                    read = asyncio.create_task(self.store.read_all(self.position, self.batch))
+                records = await read
+                read = None
+                if not records:
+                    if until is not None and self.position >= until:
+                        break
+                    await self.store.progress.wait(self.store.settings.poll_interval, token)
+                    continue
+                last = records[-1].position
+                assert last is not None
+                if len(records) == self.batch:  # read the next batch while this one applies
+                    read = asyncio.create_task(self.store.read_all(last, self.batch))
+                try:
+                    await self._apply(conn, records)
+                except _Moved as moved:
+                    log.info("projection %s: moved to position %d", self.name, moved.position)
+                    self.position = moved.position
+                    if read is not None:
+                        read.cancel()
+                        read = None
+                except ProjectionError as error:
+                    await self._fail(error)
+                    return True
+        finally:
+            if read is not None:
+                read.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *CONNECTION_ERRORS):
+                    await read
+        return True
+
+    async def _fail(self, error: ProjectionError) -> None:
+        self.status = Status.FAILED
+        self.error = str(error)
+        log.error("%s; projection stopped", error)
+        await storage.record_error(self.store.pool, self.projection, str(error), error.position)
+
+    def _decode(self, records: Sequence[RecordedEvent]) -> list[Decoded]:
+        decoded: list[Decoded] = []
+        for record in records:
+            try:
+                event = self.decoder.decode(record)
+            except Exception as error:
+                raise ProjectionError(self.name, _undecodable(record), error) from error
+            if event is not None:
+                decoded.append(event)
+        return decoded
+
+    async def _apply(self, conn: asyncpg.Connection, records: Sequence[RecordedEvent]) -> None:
+        last = records[-1].position
+        assert last is not None
+        try:
+            events = self._decode(records)
+        except ProjectionError:
+            # Apply everything before the event that cannot be decoded, then stop at it.
+            good = []
+            for record in records:
+                try:
+                    good.extend(self._decode([record]))
+                except ProjectionError:
+                    if good:
+                        await self._commit(conn, good, good[-1].position)
+                    raise
+            raise
+        try:
+            await self._commit(conn, events, last)
+        except (_Moved, *CONNECTION_ERRORS):
+            raise
+        except Exception as error:
+            if len(events) <= 1:
+                if events:
+                    raise ProjectionError(self.name, events[0], error) from error
+                raise
+            # Find the event: apply them one at a time (each with its position).
+            log.warning("projection %s: batch failed (%s); isolating the event", self.name, error)
+            for event in events:
+                try:
+                    await self._commit(conn, [event], event.position)
+                except (_Moved, *CONNECTION_ERRORS):
+                    raise
+                except Exception as single:
+                    raise ProjectionError(self.name, event, single) from single
+            await self._commit(conn, [], last)
+
+    async def _commit(self, conn: asyncpg.Connection, events: Sequence[Decoded], last: int) -> None:
+        """Apply ``events`` and move the tracking position to ``last``, in one transaction."""
+        if last <= self.position:
+            return
+        async with conn.transaction():
+            current = await storage.lock_live(conn, self.projection)
+            if current != self.position:
+                raise _Moved(current)
+            if events:
+                await self.projection.prepare(conn, self.tables)
+                await self.projection.apply(conn, events, self.tables)
+            await conn.execute(
+                "UPDATE tracking SET position = $2, recorded_at = clock_timestamp()"
+                " WHERE tracker = $1 AND upstream = $3",
+                storage.tracker(self.projection),
+                last,
+                storage.UPSTREAM,
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", self._channel, f"{self.name}:{last}")
+        self.position = last
+        self.positions.advanced(self.name, last)
+
+    async def lag(self) -> Lag:
+        """How far behind the log the live tables are: events, and the oldest one's age."""
+        row = await self.store.pool.fetchrow(
+            "SELECT s.last_position - coalesce(t.position, 0) AS events,"
+            " coalesce(extract(epoch FROM clock_timestamp() - l.sequenced_at), 0) AS seconds"
+            " FROM sequencer_state s"
+            " LEFT JOIN tracking t ON t.tracker = $1 AND t.upstream = $2"
+            " LEFT JOIN event_log l ON l.position = coalesce(t.position, 0) + 1",
+            storage.tracker(self.projection),
+            storage.UPSTREAM,
+        )
+        assert row is not None
+        return Lag(events=max(0, int(row["events"])), seconds=float(row["seconds"]))
+
+
+def _undecodable(record: RecordedEvent) -> Decoded:
+    assert record.position is not None
+    return Decoded(
+        record.position,
+        record.stream_id,
+        record.version,
+        record.topic,
+        "?",
+        record.topic.rpartition(".")[2],
+        {},
+        record.metadata,
+        record.recorded_at,
+    )
