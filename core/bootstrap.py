@@ -49,7 +49,8 @@ class _Server(uvicorn.Server):
 
 
 async def serve(dsn: str, settings: Settings, host: str, port: int) -> None:
-    """Run the HTTP API and the background sequencer until SIGINT or SIGTERM."""
+    """Run the HTTP API, the background sequencer and the projections until SIGINT or SIGTERM."""
+    from khidma.projections.worker import ProjectionWorker
     from khidma.schema.app import create_app
 
     async with open_store(dsn, settings) as store:
@@ -57,10 +58,13 @@ async def serve(dsn: str, settings: Settings, host: str, port: int) -> None:
             store.sequencer.run_forever(settings.sequencer_interval, store.appended),
             name="khidma-sequencer",
         )
+        projections = ProjectionWorker(store)
+        await projections.start()
         try:
             config = uvicorn.Config(create_app(store), host=host, port=port, log_level="info")
             await _Server(config).serve()
         finally:
+            await projections.stop()
             sequencer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sequencer

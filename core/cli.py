@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from khidma.plugins.report import plugins_report
 from khidma.plugins.sandbox.cli import add_arguments as add_sandbox_arguments
 from khidma.plugins.sandbox.cli import sandbox_command
+from khidma.projections.cli import add_arguments as add_projection_arguments
+from khidma.projections.cli import replay_command, worker_command
 
 from .bootstrap import load_demo_data, migrate_database, serve
 from .config import Settings, SettingsError
@@ -34,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("plugins", help="list plugins, their services and their health")
     sandbox = commands.add_parser("sandbox", help="serve the agency simulator on 127.0.0.1")
     add_sandbox_arguments(sandbox)
+    add_projection_arguments(commands)
     db = commands.add_parser("db", help="database helpers")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("url", help="print the URL of the database khidma uses")
@@ -63,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(plugins_report(settings))
     if args.command == "sandbox":
         return sandbox_command(settings, args)
+    if args.command == "replay":
+        return replay_command(settings, args)
+    if args.command == "worker":
+        return worker_command(settings)
     if args.command == "migrate":
         with database_url(settings) as dsn:
             applied = asyncio.run(migrate_database(dsn, settings))

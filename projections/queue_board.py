@@ -40,7 +40,7 @@ CATEGORIES = Columns(
         "served": "integer",
         "no_shows": "integer",
         "service_seconds": "float8",
-        "counters_seen": "jsonb",
+        "counters_seen": "text",  # the counters that called it, "1,4"
         "estimated_wait_seconds": "integer",
     },
     keys=2,
@@ -75,7 +75,7 @@ class QueueBoardProjection(Projection):
                 centre text NOT NULL, category text NOT NULL, prefix text NOT NULL,
                 name_ar text NOT NULL, name_en text NOT NULL, waiting integer NOT NULL,
                 served integer NOT NULL, no_shows integer NOT NULL,
-                service_seconds float8 NOT NULL, counters_seen jsonb NOT NULL,
+                service_seconds float8 NOT NULL, counters_seen text NOT NULL,
                 estimated_wait_seconds integer NOT NULL,
                 PRIMARY KEY (centre, category)
             )
@@ -144,8 +144,9 @@ class _Board:
         elif event.name == "TicketCalled":
             category = self._category_of(centre, s["ticket"])
             row = self._category(category[0], category[1], waiting=-1)
-            if s["counter"] not in row["counters_seen"]:
-                row["counters_seen"] = sorted([*row["counters_seen"], s["counter"]])
+            seen = _counters(row["counters_seen"])
+            if s["counter"] not in seen:
+                row["counters_seen"] = ",".join(map(str, sorted([*seen, s["counter"]])))
             self.counters.put(
                 {
                     "centre": centre,
@@ -207,7 +208,7 @@ class _Board:
                     "served": 0,
                     "no_shows": 0,
                     "service_seconds": 0.0,
-                    "counters_seen": [],
+                    "counters_seen": "",
                     "estimated_wait_seconds": 0,
                 }
             )
@@ -249,7 +250,7 @@ class _Board:
         )
         for row in rows:
             average = row["service_seconds"] / row["served"] if row["served"] else overall
-            counters = len(row["counters_seen"]) or 1
+            counters = len(_counters(row["counters_seen"])) or 1
             estimate = round(average * row["waiting"] / counters)
             if estimate != row["estimated_wait_seconds"]:
                 row["estimated_wait_seconds"] = estimate
@@ -258,3 +259,7 @@ class _Board:
     async def flush(self, conn: asyncpg.Connection) -> None:
         for rowset in (self.boards, self.categories, self.counters):
             await rowset.flush(conn)
+
+
+def _counters(seen: str) -> list[int]:
+    return [int(c) for c in seen.split(",") if c]
