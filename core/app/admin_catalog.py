@@ -54,7 +54,7 @@ class CatalogCommands:
         """Add a service to the catalog (or bring back a withdrawn one, newly defined)."""
 
         async def work(unit: Unit) -> Result:
-            catalog = await lookups.catalog(unit)
+            catalog = await lookups.catalog_to_change(unit)
             catalog.add_service(
                 code=code,
                 name_ar=name_ar,
@@ -80,7 +80,7 @@ class CatalogCommands:
         """Change an offered service; ``changes`` are add_service's keywords but ``code``."""
 
         async def work(unit: Unit) -> Result:
-            catalog = await lookups.catalog(unit)
+            catalog = await lookups.catalog_to_change(unit)
             with _service_field("code"):
                 catalog.update_service(code, at=unit.at, **changes)
             return _service(catalog, code)
@@ -91,7 +91,7 @@ class CatalogCommands:
         """Stop offering a service; requests already filed keep their definition."""
 
         async def work(unit: Unit) -> Result:
-            catalog = await lookups.catalog(unit)
+            catalog = await lookups.catalog_to_change(unit)
             with _service_field("code"):
                 catalog.withdraw_service(code, at=unit.at)
             return _service(catalog, code)
@@ -112,7 +112,7 @@ class CatalogCommands:
         """Record a governorate council's surcharge (on one service, or all if None) from a date."""
 
         async def work(unit: Unit) -> Result:
-            catalog = await lookups.catalog(unit)
+            catalog = await lookups.catalog_to_change(unit)
             with _service_field("service_code"):
                 catalog.decide_surcharge(
                     governorate, service_code, amount_syp, effective_from, decision_ref, at=unit.at

@@ -17,6 +17,8 @@ from .runner import Unit
 
 CATALOG = "national"
 COUNTRY = "SY"
+CATALOG_ID = Catalog.id_for(CATALOG)
+CALENDAR_ID = WorkingCalendar.id_for(COUNTRY)
 
 
 def today(at: datetime) -> date:
@@ -25,12 +27,17 @@ def today(at: datetime) -> date:
 
 
 async def catalog(unit: Unit) -> Catalog:
-    return await unit.get(Catalog, Catalog.id_for(CATALOG), "catalog")
+    """The catalog, to read."""
+    return await unit.read(Catalog, CATALOG_ID, "catalog")
+
+
+async def catalog_to_change(unit: Unit) -> Catalog:
+    return await unit.get(Catalog, CATALOG_ID, "catalog")
 
 
 async def calendar(unit: Unit) -> WorkingCalendar:
     """The working-day calendar; Friday and Saturday off only, if no holidays were declared."""
-    found = await unit.find(WorkingCalendar, WorkingCalendar.id_for(COUNTRY))
+    found = await unit.read_or_none(WorkingCalendar, CALENDAR_ID)
     if found is not None:
         return found
     default = WorkingCalendar.create(COUNTRY, at=datetime(2000, 1, 1, tzinfo=UTC))
@@ -39,9 +46,9 @@ async def calendar(unit: Unit) -> WorkingCalendar:
 
 
 async def centre(unit: Unit, code: str, field: str = "centre") -> Centre:
-    """The centre with this code; ValidationError naming ``field`` if there is none."""
+    """The centre with this code, to read; ValidationError naming ``field`` if there is none."""
     checked = parse_centre_code(code, field)
-    found = await unit.find(Centre, Centre.id_for(checked))
+    found = await unit.read_or_none(Centre, Centre.id_for(checked))
     if found is None:
         raise ValidationError(field, f"no centre {checked!r}")
     return found
@@ -58,7 +65,7 @@ async def require_permission(unit: Unit, actor: Actor, agency: str, action: str)
         return
     if actor.role is not Role.CLERK:
         return
-    clerk = await unit.find(Staff, actor.id)
+    clerk = await unit.read_or_none(Staff, actor.id)
     if clerk is None:
         raise NotAllowed(action, "no staff record for this clerk")
     if clerk.agency_code != agency:

@@ -261,7 +261,7 @@ class RequestCommands:
         self, actor: Actor, key: str, tracking_number: str, *, clerk_id: UUID
     ) -> Result:
         async def step(unit: Unit, request: ServiceRequest) -> None:
-            clerk = await unit.find(Staff, clerk_id)
+            clerk = await unit.read_or_none(Staff, clerk_id)
             if clerk is None or clerk.role is not Role.CLERK or not clerk.active:
                 raise ValidationError("clerk_id", "no active clerk with this id")
             centres = {request.origin_centre, request.pickup_centre, request.processing_centre}

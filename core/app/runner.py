@@ -55,25 +55,60 @@ class NotFound(LookupError):
 
 
 class Unit:
-    """One attempt of a command: the aggregates it loaded or created, and the time it ran."""
+    """One attempt of a command: the aggregates it loaded or created, and the time it ran.
+
+    ``get`` and ``find`` load an aggregate of the command's own, to change; ``read`` and
+    ``prefetch`` give one to read only, which may be shared with other commands (and is not
+    decoded again while it has no newer event).
+    """
 
     def __init__(self, repository: AggregateRepository, at: datetime) -> None:
         self._repository = repository
         self._seen: dict[UUID, BaseAggregate[UUID]] = {}
+        self._read: dict[UUID, BaseAggregate[UUID]] = {}
         self._absent: set[UUID] = set()
         self.at = at
 
     async def prefetch(self, *aggregate_ids: UUID | None) -> None:
-        """Load what the command will need in one round trip (later gets are then free)."""
-        wanted = [i for i in aggregate_ids if i is not None and i not in self._seen]
+        """Load what the command will read in one round trip (later reads are then free)."""
+        wanted = [
+            i
+            for i in dict.fromkeys(aggregate_ids)
+            if i is not None and i not in self._seen and i not in self._read
+        ]
         if not wanted:
             return
-        loaded = await self._repository.get_many(wanted)
-        self._seen.update(loaded)
+        loaded = await self._repository.read_many(wanted)
+        self._read.update(loaded)
         self._absent.update(i for i in wanted if i not in loaded)
 
+    async def read(self, kind: type[A], aggregate_id: UUID, what: str | None = None) -> A:
+        """An aggregate to read, not to change; NotFound naming ``what`` if it has no events.
+
+        The command's own copy if it loaded one to change, so it reads its own changes.
+        """
+        if aggregate_id in self._seen:
+            found = self._seen[aggregate_id]
+        else:
+            if aggregate_id not in self._read and aggregate_id not in self._absent:
+                await self.prefetch(aggregate_id)
+            if aggregate_id not in self._read:
+                raise NotFound(what or kind.__name__, aggregate_id)
+            found = self._read[aggregate_id]
+        if not isinstance(found, kind):
+            raise NotFound(what or kind.__name__, aggregate_id)
+        return found
+
+    async def read_or_none(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """``read``, or None if it does not exist yet."""
+        try:
+            return await self.read(kind, aggregate_id)
+        except NotFound:
+            return None
+
     async def get(self, kind: type[A], aggregate_id: UUID, what: str | None = None) -> A:
-        """Load an aggregate (once per attempt); NotFound naming ``what`` if it has no events."""
+        """Load an aggregate to change (once per attempt); NotFound naming ``what`` if it has
+        no events."""
         if aggregate_id in self._seen:
             found = self._seen[aggregate_id]
         elif aggregate_id in self._absent:
@@ -89,7 +124,7 @@ class Unit:
         return found
 
     async def find(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        """Load an aggregate, or None if it does not exist yet."""
+        """Load an aggregate to change, or None if it does not exist yet."""
         try:
             return await self.get(kind, aggregate_id)
         except NotFound:
@@ -99,6 +134,13 @@ class Unit:
         """A new aggregate this command created."""
         self._seen[aggregate.id] = aggregate
         return aggregate
+
+    def misused(self) -> list[BaseAggregate[UUID]]:
+        """Shared aggregates this command changed by mistake, dropped so nobody reads them."""
+        changed = [a for a in self._read.values() if a.pending_events]
+        for aggregate in changed:
+            self._repository.shared.forget(aggregate.id)
+        return changed
 
     @property
     def changed(self) -> list[BaseAggregate[UUID]]:
@@ -168,10 +210,17 @@ class CommandRunner:
         try:
             result = await work(unit)
         except DomainError:
+            unit.misused()
             # A duplicate of this command may have won the race we lost: its result stands.
             if first := await self._first_result(actor, command, key):
                 return first
             raise
+        except BaseException:
+            unit.misused()
+            raise
+        if misused := unit.misused():
+            names = ", ".join(f"{type(a).__name__} {a.id}" for a in misused)
+            raise RuntimeError(f"{command} changed what it loaded to read ({names}): use Unit.get")
         record = CommandRecord(key, command, str(actor.id), result)
         try:
             if unit.changed:

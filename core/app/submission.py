@@ -10,7 +10,6 @@ from uuid import UUID
 
 import asyncpg
 
-from khidma.core.domain.calendar import WorkingCalendar
 from khidma.core.domain.catalog import Catalog, Delivery, Handling, Service
 from khidma.core.domain.centre import Centre
 from khidma.core.domain.citizen import Citizen, parse_national_number
@@ -166,7 +165,7 @@ class Submission:
     def _needed(actor: Actor, national_number: str | None, *centres: str | None) -> list[UUID]:
         """The aggregates a submission reads, to load them in one round trip (best effort:
         anything malformed is left to the checks that name the field)."""
-        ids = [Catalog.id_for(lookups.CATALOG), WorkingCalendar.id_for(lookups.COUNTRY)]
+        ids = [lookups.CATALOG_ID, lookups.CALENDAR_ID]
         if actor.role is Role.CITIZEN:
             ids.append(actor.id)
         else:
@@ -184,11 +183,11 @@ class Submission:
         if actor.role is Role.CITIZEN:
             if national_number is not None and Citizen.id_for(national_number) != actor.id:
                 raise NotAllowed("submit_request", "citizens file requests for themselves")
-            return await unit.get(Citizen, actor.id, "citizen")
+            return await unit.read(Citizen, actor.id, "citizen")
         if national_number is None:
             raise ValidationError("national_number", "required when filing for a citizen")
         number = parse_national_number(national_number)
-        found = await unit.find(Citizen, Citizen.id_for(number))
+        found = await unit.read_or_none(Citizen, Citizen.id_for(number))
         if found is None:
             raise NotFound("citizen", number)
         return found
@@ -222,7 +221,7 @@ class Submission:
         if not centre.offers(service.code):
             raise ValidationError("service_code", f"centre {centre.code} does not offer it")
         if actor.role is Role.CLERK:
-            clerk = await unit.find(Staff, actor.id)
+            clerk = await unit.read_or_none(Staff, actor.id)
             if clerk is None or clerk.agency_code != service.agency:
                 raise NotAllowed("submit_request", f"the clerk does not serve {service.agency}")
         return centre.code

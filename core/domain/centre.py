@@ -7,11 +7,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time
 from enum import StrEnum
+from functools import lru_cache
 
 from eventsourcing.domain import Aggregate, event
 
 from .errors import ValidationError
 from .governorate import SYRIA_TIME, Governorate
+from .ids import derived_id
 from .text import Bilingual, bounded, choice, code, moment, reference
 
 _NAMESPACE = uuid.UUID("2c6b9d0e-7f4a-4e1b-8a3c-5d9e0f1a2b47")
@@ -100,11 +102,13 @@ class Centre(Aggregate):
 
     @staticmethod
     def create_id(code: str) -> uuid.UUID:
-        return uuid.uuid5(_NAMESPACE, code)
+        return derived_id(_NAMESPACE, code)
 
     @staticmethod
     def id_for(code: object) -> uuid.UUID:
         """The id of the centre with this code (validated and normalised first)."""
+        if isinstance(code, str):
+            return _id_of_code(code)
         return Centre.create_id(parse_centre_code(code))
 
     # -- commands ---------------------------------------------------------------------------
@@ -309,3 +313,9 @@ class Centre(Aggregate):
         self.power_source = power_source
         self.status_reason = reason
         self.status_since = at
+
+
+@lru_cache(maxsize=4_096)
+def _id_of_code(code: str) -> uuid.UUID:
+    """A centre's id from its code as typed (a command names a few centres many times)."""
+    return Centre.create_id(parse_centre_code(code))

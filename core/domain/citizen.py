@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import InvalidTransition, ValidationError
 from .governorate import SYRIA_TIME, Governorate
+from .ids import derived_id
 from .text import bounded, choice, digits, moment, western_digits
 
 _NAMESPACE = uuid.UUID("8f3d2a61-4c0e-4b7a-9e55-1d6c2f0b7a19")
@@ -119,7 +120,7 @@ class Citizen(Aggregate):
 
     @staticmethod
     def create_id(national_number: str) -> uuid.UUID:
-        return uuid.uuid5(_NAMESPACE, national_number)
+        return derived_id(_NAMESPACE, national_number)
 
     @staticmethod
     def id_for(national_number: object) -> uuid.UUID:

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from .centre import parse_centre_code
 from .errors import InvalidTransition, NotAllowed, ValidationError
+from .ids import derived_id
 from .roles import STAFF_ROLES, Role
 from .text import Bilingual, bounded, choice, code, moment, reference
 
@@ -65,7 +66,7 @@ class Staff(Aggregate):
 
     @staticmethod
     def create_id(staff_number: str) -> uuid.UUID:
-        return uuid.uuid5(_NAMESPACE, staff_number)
+        return derived_id(_NAMESPACE, staff_number)
 
     @staticmethod
     def id_for(staff_number: object) -> uuid.UUID:

@@ -12,6 +12,7 @@ import uuid
 
 from .errors import ValidationError
 from .governorate import Governorate
+from .ids import derived_id
 from .text import western_digits
 
 _DAMM = (
@@ -77,4 +78,4 @@ def parse_tracking_number(text: object, field: str = "tracking_number") -> str:
 
 def request_id(tracking_number: str) -> uuid.UUID:
     """The request's aggregate id, derived from its (canonical) tracking number."""
-    return uuid.uuid5(_NAMESPACE, tracking_number)
+    return derived_id(_NAMESPACE, tracking_number)

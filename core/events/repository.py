@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from eventsourcing.domain import BaseAggregate, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, get_topic
 
+from .batching import Batcher, Pending
 from .errors import (
     AggregateNotFoundError,
     ConcurrencyError,
@@ -35,6 +37,40 @@ class _Pending:
     snapshot: StoredEvent | None
 
 
+class SharedAggregates:
+    """Aggregates loaded to be read, not changed, kept between commands (least recently used
+    dropped first). Never updated in place: other commands may be reading them."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._held: OrderedDict[UUID, BaseAggregate[UUID]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def get(self, aggregate_id: UUID) -> BaseAggregate[UUID] | None:
+        found = self._held.get(aggregate_id)
+        if found is not None:
+            self._held.move_to_end(aggregate_id)
+        return found
+
+    def version(self, aggregate_id: UUID) -> int:
+        """The version held (0 if none)."""
+        found = self._held.get(aggregate_id)
+        return 0 if found is None else found.version
+
+    def put(self, aggregate: BaseAggregate[UUID]) -> None:
+        if self.capacity < 1:
+            return
+        self._held[aggregate.id] = aggregate
+        self._held.move_to_end(aggregate.id)
+        while len(self._held) > self.capacity:
+            self._held.popitem(last=False)
+
+    def forget(self, aggregate_id: UUID) -> None:
+        self._held.pop(aggregate_id, None)
+
+
 class AggregateRepository:
     """Saves aggregates' pending events with optimistic concurrency; loads them via snapshots."""
 
@@ -50,6 +86,10 @@ class AggregateRepository:
         self.store = store
         self.snapshot_every = every
         self.mapper = mapper if mapper is not None else new_mapper()
+        self.shared = SharedAggregates(store.settings.shared_aggregates)
+        self._reads: Batcher[list[UUID], dict[UUID, BaseAggregate[UUID]]] = Batcher(
+            self._send_reads
+        )
 
     async def save(
         self,
@@ -95,6 +135,47 @@ class AggregateRepository:
             stream_id: self._build(stream_id, None, snapshot, records)
             for stream_id, (snapshot, records) in loaded.items()
         }
+
+    async def read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, BaseAggregate[UUID]]:
+        """Latest versions to read, not to change: shared with other readers, and reused while
+        no newer event exists. Concurrent callers share one round trip, which asks only for
+        what is newer than the versions held.
+
+        Those with no events are left out. Never change what this returns: load with ``get``.
+        """
+        return await self._reads.submit(list(aggregate_ids), len(aggregate_ids))
+
+    async def _send_reads(
+        self, batch: list[Pending[list[UUID], dict[UUID, BaseAggregate[UUID]]]]
+    ) -> None:
+        known = {i: self.shared.version(i) for p in batch for i in p.item}
+        newer = await self.store.snapshots.newer_than(known)
+        # Held, but moved on with no newer snapshot: the shared copy is not updated in place.
+        partial = [i for i, (snapshot, _) in newer.items() if known[i] and snapshot is None]
+        if partial:
+            newer.update(await self.store.snapshots.latest_and_after_many(partial))
+        found: dict[UUID, BaseAggregate[UUID] | Exception] = {}
+        for aggregate_id, (snapshot, records) in newer.items():
+            try:
+                found[aggregate_id] = self._build(aggregate_id, None, snapshot, records)
+            except UnknownTopicError as error:  # fails the callers that asked for it, alone
+                self.shared.forget(aggregate_id)
+                found[aggregate_id] = error
+            else:
+                self.shared.put(found[aggregate_id])
+        for pending in batch:
+            mine: dict[UUID, BaseAggregate[UUID]] = {}
+            for aggregate_id in pending.item:
+                got = found.get(aggregate_id)
+                if got is None:
+                    got = self.shared.get(aggregate_id)
+                if isinstance(got, Exception):
+                    pending.done.set_exception(got)
+                    break
+                if got is not None:
+                    mine[aggregate_id] = got
+            else:
+                pending.done.set_result(mine)
 
     def _build(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 import asyncpg
@@ -21,23 +21,35 @@ _SELECT = (
 )
 
 
-# One round trip for loading aggregates: each stream's newest snapshot at or below $2 (the
-# latest version when NULL), then its events after that snapshot, up to $2.
-_LATEST_AND_AFTER = """
-WITH ids AS (SELECT DISTINCT unnest($1::uuid[]) AS stream_id),
-s AS (
-    SELECT DISTINCT ON (sn.stream_id) sn.stream_id, sn.version, sn.topic, sn.data
-    FROM snapshots sn JOIN ids USING (stream_id)
-    WHERE $2::bigint IS NULL OR sn.version <= $2
-    ORDER BY sn.stream_id, sn.version DESC
+# One round trip for loading aggregates: for each stream, at a version the caller already holds
+# ($2; 0 for none) and up to $3 (the latest version when NULL), its newest snapshot above what
+# is held, then its events after both. Per-stream LATERAL index scans, whatever the statistics
+# say: a cached generic plan made while the tables were small once hash-joined a full scan of
+# events into every load.
+_LOAD = """
+WITH s AS (
+    SELECT i.stream_id, i.known, sn.version, sn.topic, sn.data
+    FROM unnest($1::uuid[], $2::bigint[]) AS i(stream_id, known)
+    LEFT JOIN LATERAL (
+        SELECT version, topic, data FROM snapshots
+        WHERE stream_id = i.stream_id AND version > i.known
+          AND ($3::bigint IS NULL OR version <= $3)
+        ORDER BY version DESC LIMIT 1
+    ) sn ON true
 )
-SELECT s.stream_id, true AS snapshot, s.version, s.topic, s.data FROM s
+SELECT stream_id, true AS snapshot, version, topic, data FROM s WHERE version IS NOT NULL
 UNION ALL
-SELECT e.stream_id, false, e.version, e.topic, e.data
-FROM events e JOIN ids USING (stream_id) LEFT JOIN s USING (stream_id)
-WHERE e.version > coalesce(s.version, 0) AND ($2::bigint IS NULL OR e.version <= $2)
+SELECT s.stream_id, false, e.version, e.topic, e.data
+FROM s CROSS JOIN LATERAL (
+    SELECT version, topic, data FROM events
+    WHERE stream_id = s.stream_id AND version > greatest(s.known, coalesce(s.version, 0))
+      AND ($3::bigint IS NULL OR version <= $3)
+    ORDER BY version
+) e
 ORDER BY 1, 2 DESC, 3
 """
+
+Loaded = dict[UUID, tuple[PendingEvent | None, list[PendingEvent]]]
 
 
 class Snapshots:
@@ -85,17 +97,30 @@ class Snapshots:
 
     async def latest_and_after_many(
         self, stream_ids: Sequence[UUID], max_version: int | None = None
-    ) -> dict[UUID, tuple[PendingEvent | None, list[PendingEvent]]]:
+    ) -> Loaded:
         """``latest_and_after`` for several streams in one round trip (absent ones left out)."""
-        found: dict[UUID, tuple[PendingEvent | None, list[PendingEvent]]] = {}
-        asked = {s: s for s in stream_ids}  # asyncpg's own UUID type would leak into events
-        rows = await self._pool.fetch(_LATEST_AND_AFTER, list(asked), max_version)
-        for got, is_snapshot, version, topic, data in rows:
-            stream_id = asked[got]
-            _, events = found.setdefault(stream_id, (None, []))
-            record = PendingEvent(stream_id, version, topic, data)
-            if is_snapshot:
-                found[stream_id] = (record, events)
-            else:
-                events.append(record)
-        return found
+        return await self.newer_than(dict.fromkeys(stream_ids, 0), max_version)
+
+    async def newer_than(self, known: Mapping[UUID, int], max_version: int | None = None) -> Loaded:
+        """For each stream, what is newer than the version held (0: none), up to
+        ``max_version``, in one round trip: the newest snapshot (if any) and the events after it.
+
+        A stream with nothing newer is left out.
+        """
+        asked = {s: s for s in known}  # asyncpg's own UUID type would leak into events
+        rows = await self._pool.fetch(_LOAD, list(asked), list(known.values()), max_version)
+        return _grouped(asked, rows)
+
+
+def _grouped(asked: Mapping[UUID, UUID], rows: Sequence[asyncpg.Record]) -> Loaded:
+    """Rows of the loading queries, per stream: the snapshot (if any) and the events after it."""
+    found: Loaded = {}
+    for got, is_snapshot, version, topic, data in rows:
+        stream_id = asked[got]
+        _, events = found.setdefault(stream_id, (None, []))
+        record = PendingEvent(stream_id, version, topic, data)
+        if is_snapshot:
+            found[stream_id] = (record, events)
+        else:
+            events.append(record)
+    return found

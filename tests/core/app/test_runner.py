@@ -7,7 +7,8 @@ from datetime import date
 import asyncpg
 import pytest
 
-from khidma.core.app import Khidma
+from khidma.core.app import Khidma, Result, lookups
+from khidma.core.app.runner import Unit
 from khidma.core.events import EventStore
 
 from .conftest import admin, event_count, key
@@ -47,3 +48,45 @@ async def test_a_retry_after_a_drop_returns_the_first_result(khidma: Khidma) -> 
     await drop_khidma_connections(khidma.store)
     assert await khidma.admin.define_catalog(boss, once) == first
     assert await event_count(khidma.store) == written
+
+
+async def test_changing_what_was_loaded_to_read_is_refused_and_writes_nothing(
+    khidma: Khidma,
+) -> None:
+    boss = admin()
+    await khidma.admin.define_catalog(boss, key())
+    written = await event_count(khidma.store)
+
+    async def misuse(unit: Unit) -> Result:
+        catalog = await lookups.catalog(unit)  # shared with other commands: read only
+        catalog.decide_surcharge("DAM", None, 500, date(2026, 1, 1), "DAM-2026/1", at=unit.at)
+        return {}
+
+    with pytest.raises(RuntimeError, match=r"use Unit\.get"):
+        await khidma.runner.run(boss, "decide_surcharge", key(), misuse)
+    assert await event_count(khidma.store) == written
+
+    # The changed copy is dropped: the next reader loads the catalog as stored.
+    async def read(unit: Unit) -> Result:
+        catalog = await lookups.catalog(unit)
+        return {"decisions": len(catalog.surcharges), "pending": len(catalog.pending_events)}
+
+    assert await khidma.runner.run(boss, "decide_surcharge", key(), read) == {
+        "decisions": 0,
+        "pending": 0,
+    }
+
+
+async def test_a_command_reads_its_own_changes(khidma: Khidma) -> None:
+    boss = admin()
+    await khidma.admin.define_catalog(boss, key())
+
+    async def change_then_read(unit: Unit) -> Result:
+        mine = await lookups.catalog_to_change(unit)
+        mine.decide_surcharge("DAM", None, 500, date(2026, 1, 1), "DAM-2026/1", at=unit.at)
+        read = await lookups.catalog(unit)
+        return {"same": read is mine}
+
+    assert await khidma.runner.run(boss, "decide_surcharge", key(), change_then_read) == {
+        "same": True
+    }

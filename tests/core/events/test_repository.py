@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import dataclasses
 import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,7 +24,11 @@ from khidma.core.events import (
     PendingEvent,
     UnknownTopicError,
 )
-from khidma.core.events.repository import AggregateNotFoundError, AggregateRepository
+from khidma.core.events.repository import (
+    AggregateNotFoundError,
+    AggregateRepository,
+    SharedAggregates,
+)
 
 pytestmark = pytest.mark.store
 
@@ -283,3 +289,95 @@ async def test_several_aggregates_load_in_one_round_trip(repo: AggregateReposito
     loaded = await repo.get_many([a.id, b.id, missing])
     assert loaded == {a.id: await repo.get(a.id), b.id: await repo.get(b.id)}
     assert all(type(i) is UUID for i in loaded)
+
+
+# -- aggregates shared for reading ---------------------------------------------------------
+
+
+async def test_read_many_reuses_an_unchanged_aggregate(repo: AggregateRepository) -> None:
+    dossier = new_dossier()
+    await repo.save(dossier)
+    first = await repo.read_many([dossier.id])
+    again = await repo.read_many([dossier.id])
+    assert again[dossier.id] is first[dossier.id]
+    assert first[dossier.id] == dossier
+
+
+async def test_read_many_gives_a_new_copy_once_events_were_added(
+    repo: AggregateRepository,
+) -> None:
+    dossier = new_dossier()
+    await repo.save(dossier)
+    held = (await repo.read_many([dossier.id]))[dossier.id]
+    changed = await repo.get(dossier.id)
+    assert isinstance(changed, Dossier)
+    changed.note("the stamp is on the second page")
+    await repo.save(changed)
+    fresh = (await repo.read_many([dossier.id]))[dossier.id]
+    assert fresh is not held
+    assert held.version == 1  # readers of the old copy never see it move under them
+    assert isinstance(fresh, Dossier) and fresh.notes == ["the stamp is on the second page"]
+    assert fresh.version == 2
+
+
+async def test_read_many_catches_up_past_a_newer_snapshot(repo: AggregateRepository) -> None:
+    dossier = new_dossier()
+    await repo.save(dossier)
+    await repo.read_many([dossier.id])
+    for i in range(7):  # snapshot_every=5: a snapshot at version 5
+        dossier.note(f"visit {i}")
+        await repo.save(dossier)
+    fresh = (await repo.read_many([dossier.id]))[dossier.id]
+    assert isinstance(fresh, Dossier)
+    assert fresh.version == 8 and fresh.notes == [f"visit {i}" for i in range(7)]
+
+
+async def test_read_many_leaves_out_what_does_not_exist(repo: AggregateRepository) -> None:
+    dossier = new_dossier()
+    await repo.save(dossier)
+    assert set(await repo.read_many([dossier.id, uuid4()])) == {dossier.id}
+
+
+async def test_concurrent_reads_share_round_trips(
+    repo: AggregateRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dossiers = [new_dossier() for _ in range(4)]
+    await repo.save(*dossiers)
+    queries: list[int] = []
+    load = repo.store.snapshots.newer_than
+
+    async def spy(known: Any, max_version: int | None = None) -> Any:
+        queries.append(len(known))
+        return await load(known, max_version)
+
+    monkeypatch.setattr(repo.store.snapshots, "newer_than", spy)
+    ids = [d.id for d in dossiers]
+    results = await asyncio.gather(*(repo.read_many(ids[i % 4 :]) for i in range(20)))
+    assert len(queries) < 20
+    for i, found in enumerate(results):
+        assert list(found) == ids[i % 4 :]
+        assert all(found[d.id] == d for d in dossiers if d.id in found)
+
+
+async def test_no_aggregates_are_shared_when_the_setting_is_zero(
+    store: EventStore, settings: Settings
+) -> None:
+    store.settings = dataclasses.replace(settings, shared_aggregates=0)
+    repo = AggregateRepository(store)
+    dossier = new_dossier()
+    await repo.save(dossier)
+    first = await repo.read_many([dossier.id])
+    assert (await repo.read_many([dossier.id]))[dossier.id] is not first[dossier.id]
+    assert len(repo.shared) == 0
+
+
+def test_shared_aggregates_drop_the_least_recently_used() -> None:
+    shared = SharedAggregates(capacity=2)
+    a, b, c = new_dossier(), new_dossier(), new_dossier()
+    shared.put(a)
+    shared.put(b)
+    assert shared.get(a.id) is a  # a is now the most recently used
+    shared.put(c)
+    assert shared.get(b.id) is None
+    assert shared.get(a.id) is a and shared.get(c.id) is c
+    assert shared.version(a.id) == 1 and shared.version(b.id) == 0
