@@ -26,12 +26,13 @@ _REQUESTS = Columns(
 _QUEUES = Columns({"queue_id": "uuid", "centre": "text", "day": "date"})
 _TURNAROUNDS = Columns(
     {
-        "request_id": "uuid",
         "centre": "text",
         "day": "date",
         "service_code": "text",
+        "request_id": "uuid",
         "hours": "float8",
-    }
+    },
+    keys=4,
 )
 _COUNTS = ("submitted", "completed", "rejected")
 _VISITS = ("tickets", "served", "no_shows")
@@ -39,7 +40,7 @@ _VISITS = ("tickets", "served", "no_shows")
 
 class CentreDailyStatsProjection(Projection):
     name = "centre_daily_stats"
-    version = 1
+    version = 2
     families = frozenset({"request", "queue"})
     ddl: ClassVar[dict[str, str]] = {
         "centre_daily_stats": """
@@ -73,10 +74,10 @@ class CentreDailyStatsProjection(Projection):
         """,
         "centre_daily_turnarounds": """
             CREATE TABLE {centre_daily_turnarounds} (
-                request_id uuid PRIMARY KEY, centre text NOT NULL, day date NOT NULL,
-                service_code text NOT NULL, hours float8 NOT NULL
-            );
-            CREATE INDEX ON {centre_daily_turnarounds} (centre, day, service_code)
+                request_id uuid NOT NULL, centre text NOT NULL, day date NOT NULL,
+                service_code text NOT NULL, hours float8 NOT NULL,
+                PRIMARY KEY (centre, day, service_code, request_id)
+            )
         """,
     }
 

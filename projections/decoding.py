@@ -1,7 +1,10 @@
 """Events as projections see them: the aggregate family, the event's name and its decoded state.
 
-Decoding skips eventsourcing's domain-event objects: the state is decoded once by the store's
-transcoder and upcast with the event class's own ``upcast_vN_vN+1`` methods, as the Mapper does.
+Decoding skips eventsourcing's domain-event objects: the state is parsed once and upcast with
+the event class's own ``upcast_vN_vN+1`` methods, as the Mapper does. Values are decoded from
+the transcoder's tagged JSON (``{"_type_": "uuid_hex", "_data_": …}``) only when a projection
+reads them: most of a submission (its form) is never looked at, and decoding it would cost
+more than everything else a projection does with the event.
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.utils import TopicError, resolve_topic
 
 from khidma.core.domain.calendar import WorkingCalendar
@@ -21,7 +27,6 @@ from khidma.core.domain.centre import Centre
 from khidma.core.domain.queue import Queue
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.events import RecordedEvent
-from khidma.core.events.transcoder import OrjsonTranscoder
 
 # The aggregates projections follow, by the short name they use for them.
 FAMILIES: dict[str, type] = {
@@ -55,12 +60,7 @@ class Decoded:
     state: dict[str, Any]
     metadata: Mapping[str, Any]
     recorded_at: datetime
-
-    @property
-    def at(self) -> datetime:
-        """When it happened (the command's ``at``), else when it was recorded."""
-        value = self.state.get("at")
-        return value if isinstance(value, datetime) else self.recorded_at
+    at: datetime  # when it happened (the command's ``at``), else when it was recorded
 
     def describe(self) -> str:
         return f"{self.family}.{self.name} at position {self.position} ({self.topic})"
@@ -95,11 +95,55 @@ def _upcaster(cls: type) -> Callable[[dict[str, Any]], None] | None:
     return upcast
 
 
+def _enum(data: list[Any]) -> Enum:
+    topic, value = data
+    return resolve_topic(topic)(value)
+
+
+_TAGS: dict[str, Callable[[Any], Any]] = {
+    "uuid_hex": UUID,
+    "decimal_str": Decimal,
+    "datetime_iso": datetime.fromisoformat,
+    "date_iso": date.fromisoformat,
+    "tuple_as_list": tuple,
+    "enum_topic": _enum,
+    "float_str": float,
+}
+
+
+def decode_value(value: Any) -> Any:
+    """A value of the transcoder's JSON, with its tagged parts turned back into objects."""
+    kind = type(value)
+    if kind is dict:
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            tag, data = value["_type_"], value["_data_"]
+            decoder = _TAGS.get(tag)
+            if decoder is None:
+                raise ValueError(f"no decoding for values tagged {tag!r}")
+            return decoder(data if type(data) is str else decode_value(data))
+        return {k: decode_value(v) for k, v in value.items()}
+    if kind is list:
+        return [decode_value(v) for v in value]
+    return value
+
+
+# Attributes no projection reads: personal, or large (a form, its schema); left as stored.
+UNREAD = frozenset({"form", "answer", "form_schema", "home_address"})
+
+
+def decode_state(raw: dict[str, Any]) -> dict[str, Any]:
+    """An event's state with its values decoded, but for the attributes in ``UNREAD``."""
+    for key, value in raw.items():
+        kind = type(value)
+        if (kind is dict or kind is list) and key not in UNREAD:
+            raw[key] = decode_value(value)
+    return raw
+
+
 class Decoder:
     """Decodes the events some projection handles; ``None`` for the rest (never decoded)."""
 
     def __init__(self, wanted: Callable[[Kind], bool] | None = None) -> None:
-        self._transcoder = OrjsonTranscoder()
         self._kinds: dict[str, Kind | None] = {}
         self._wanted = wanted
 
@@ -117,12 +161,13 @@ class Decoder:
         kind = self.kind(record.topic)
         if kind is None:
             return None
-        state = self._transcoder.decode(record.data)
+        state = decode_state(orjson.loads(record.data))
         if kind.upcast is not None:
             kind.upcast(state)
         else:
             state.pop("class_version", None)
         assert record.position is not None
+        at = state.get("at")
         return Decoded(
             record.position,
             record.stream_id,
@@ -133,4 +178,5 @@ class Decoder:
             state,
             record.metadata,
             record.recorded_at,
+            at if type(at) is datetime else record.recorded_at,
         )

@@ -22,7 +22,7 @@ from .decoding import Decoded, Decoder
 from .projection import NEXT, Projection, ProjectionError, Tables
 
 Progress = Callable[[int, int], None]  # (position reached, head of the log when started)
-DEFAULT_BATCH = 5_000
+DEFAULT_BATCH = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,8 @@ async def rebuild(
 ) -> list[Rebuilt]:
     """Rebuild ``projections`` from the log and swap each in; ProjectionError names a bad event."""
     schema = store.settings.db_schema
-    conn: asyncpg.Connection = await store.pool.acquire()
+    conns: list[asyncpg.Connection] = [await store.pool.acquire() for _ in projections]
+    conn = conns[0]
     try:
         targets = []
         for projection in projections:
@@ -72,7 +73,7 @@ async def rebuild(
             targets.append(_Target(projection, tables, projection.families))
         decoder = Decoder(lambda kind: any(kind.family in t.families for t in targets))
         head = await store.head()
-        position = await _follow(store, conn, targets, decoder, 0, None, batch, progress, head)
+        position = await _follow(store, conns, targets, decoder, 0, None, batch, progress, head)
         for target in targets:
             await storage.add_indexes(conn, target.projection)
         results = []
@@ -82,7 +83,7 @@ async def rebuild(
                 reached = position
                 if live_position > position:
                     reached = await _follow(
-                        store, conn, [target], decoder, position, live_position, batch, None, 0
+                        store, [conn], [target], decoder, position, live_position, batch, None, 0
                     )
                 live = rebuilt = None
                 if verify and live_position == reached:
@@ -92,12 +93,13 @@ async def rebuild(
             results.append(Rebuilt(target.projection.name, reached, live_position, live, rebuilt))
         return results
     finally:
-        await store.pool.release(conn)
+        for c in conns:
+            await store.pool.release(c)
 
 
 async def _follow(
     store: EventStore,
-    conn: asyncpg.Connection,
+    conns: Sequence[asyncpg.Connection],
     targets: Sequence[_Target],
     decoder: Decoder,
     position: int,
@@ -127,7 +129,11 @@ async def _follow(
             if not (done or caught_up):
                 pending = read(last)  # read the next batch while this one is applied
             events = [e for r in records if (e := _decode(decoder, r)) is not None]
-            await _apply(conn, targets, events, last)
+            # Each projection commits on its own connection: the server works on one batch
+            # while this process decodes and folds for the others.
+            await asyncio.gather(
+                *(_apply(c, t, events, last) for c, t in zip(conns, targets, strict=True))
+            )
             position = last
             if progress is not None:
                 progress(position, head)
@@ -147,51 +153,46 @@ def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
         event = Decoded(
             record.position, record.stream_id, record.version, record.topic,
             kind.family if kind else "?", kind.name if kind else record.topic, {},
-            record.metadata, record.recorded_at,
+            record.metadata, record.recorded_at, record.recorded_at,
         )  # fmt: skip
         raise ProjectionError("replay", event, error) from error
 
 
 async def _apply(
-    conn: asyncpg.Connection, targets: Sequence[_Target], events: Sequence[Decoded], last: int
+    conn: asyncpg.Connection, target: _Target, events: Sequence[Decoded], last: int
 ) -> None:
+    selected = target.select(events)
     try:
         async with conn.transaction():
-            for target in targets:
-                selected = target.select(events)
-                if selected:
-                    await target.projection.prepare(conn, target.tables)
-                    await target.projection.apply(conn, selected, target.tables)
-                await conn.execute(
-                    "UPDATE tracking SET position = $2 WHERE tracker = $1 AND upstream = $3",
-                    storage.tracker(target.projection, NEXT),
-                    last,
-                    storage.UPSTREAM,
-                )
+            if selected:
+                await target.projection.prepare(conn, target.tables)
+                await target.projection.apply(conn, selected, target.tables)
+            await conn.execute(
+                "UPDATE tracking SET position = $2 WHERE tracker = $1 AND upstream = $3",
+                storage.tracker(target.projection, NEXT),
+                last,
+                storage.UPSTREAM,
+            )
     except ProjectionError:
         raise
     except (asyncpg.PostgresError, LookupError, KeyError, TypeError, ValueError) as error:
-        await _name_the_event(conn, targets, events, error)
+        await _name_the_event(conn, target, selected, error)
         raise
 
 
 async def _name_the_event(
-    conn: asyncpg.Connection,
-    targets: Sequence[_Target],
-    events: Sequence[Decoded],
-    error: BaseException,
+    conn: asyncpg.Connection, target: _Target, events: Sequence[Decoded], error: BaseException
 ) -> None:
     """Replay a failed batch one event at a time (rolled back) to raise naming the event."""
     transaction = conn.transaction()
     await transaction.start()
     try:
-        for target in targets:
-            for event in target.select(events):
-                try:
-                    await target.projection.prepare(conn, target.tables)
-                    await target.projection.apply(conn, [event], target.tables)
-                except (asyncpg.PostgresError, LookupError, KeyError, TypeError, ValueError) as e:
-                    raise ProjectionError(target.projection.name, event, e) from e
+        for event in events:
+            try:
+                await target.projection.prepare(conn, target.tables)
+                await target.projection.apply(conn, [event], target.tables)
+            except (asyncpg.PostgresError, LookupError, KeyError, TypeError, ValueError) as e:
+                raise ProjectionError(target.projection.name, event, e) from e
     finally:
         await transaction.rollback()
     # Not reproduced one by one: report the batch's error as it was.

@@ -6,34 +6,25 @@ per event; that is what lets a rebuild run near the speed of reading the log.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from operator import itemgetter
 from typing import Any
 
 import asyncpg
 
 Row = dict[str, Any]
+COPY_FROM = 200  # rows from which an upsert goes through COPY instead of array parameters
 
 
-@dataclass(frozen=True, slots=True)
 class Columns:
     """A table's columns and their SQL types; the first ``keys`` columns are its primary key."""
 
-    types: dict[str, str]
-    keys: int = 1
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.types)
-
-    @property
-    def key_names(self) -> list[str]:
-        return self.names[: self.keys]
-
-    def key_of(self, row: Row) -> Hashable:
-        if self.keys == 1:
-            return row[self.names[0]]
-        return tuple(row[name] for name in self.key_names)
+    def __init__(self, types: dict[str, str], keys: int = 1) -> None:
+        self.types = types
+        self.keys = keys
+        self.names = list(types)
+        self.key_names = self.names[:keys]
+        self.key_of: Callable[[Row], Hashable] = itemgetter(*self.key_names)
 
 
 def _unnest(columns: Columns, names: list[str], offset: int = 1) -> str:
@@ -46,12 +37,11 @@ def _unnest(columns: Columns, names: list[str], offset: int = 1) -> str:
 async def upsert(
     conn: asyncpg.Connection, table: str, columns: Columns, rows: Iterable[Row]
 ) -> None:
-    """Insert ``rows``, replacing those with the same key."""
+    """Insert ``rows``, replacing those with the same key (inside the caller's transaction)."""
     rows = list(rows)
     if not rows:
         return
     names = columns.names
-    values = [[row[name] for row in rows] for name in names]
     keys = ", ".join(columns.key_names)
     others = [n for n in names if n not in columns.key_names]
     action = (
@@ -59,10 +49,24 @@ async def upsert(
         if others
         else "DO NOTHING"
     )
+    listed = ", ".join(names)
+    if len(rows) < COPY_FROM:
+        values = [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)]
+        await conn.execute(
+            f"INSERT INTO {table} ({listed}) SELECT * FROM {_unnest(columns, names)}"
+            f" ON CONFLICT ({keys}) {action}",
+            *values,
+        )
+        return
+    # Many rows: binary COPY into a scratch table, then one INSERT … ON CONFLICT from it.
+    stage = f"stage_{table}"
+    await conn.execute(f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP")
+    await conn.copy_records_to_table(
+        stage, records=list(map(itemgetter(*names), rows)), columns=names
+    )
     await conn.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM {_unnest(columns, names)}"
-        f" ON CONFLICT ({keys}) {action}",
-        *values,
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage}"
+        f" ON CONFLICT ({keys}) {action}; DROP TABLE {stage}"
     )
 
 
@@ -73,7 +77,13 @@ async def delete(
     if not keys:
         return
     names = columns.key_names
-    values = [list(keys)] if columns.keys == 1 else [list(col) for col in zip(*keys, strict=True)]
+    if columns.keys == 1:
+        key = names[0]
+        await conn.execute(
+            f"DELETE FROM {table} WHERE {key} = ANY($1::{columns.types[key]}[])", keys
+        )
+        return
+    values = [list(col) for col in zip(*keys, strict=True)]
     match = " AND ".join(f"t.{n} = k.{n}" for n in names)
     await conn.execute(
         f"DELETE FROM {table} t USING {_unnest(columns, names)} WHERE {match}", *values
@@ -96,15 +106,19 @@ class RowSet:
         if not wanted:
             return
         names = self.columns.key_names
-        if self.columns.keys == 1:
-            values = [wanted]
+        if self.columns.keys == 1:  # = ANY: an index scan whatever the number of keys
+            key = names[0]
+            rows = await conn.fetch(
+                f"SELECT * FROM {self.table} WHERE {key} = ANY($1::{self.columns.types[key]}[])",
+                wanted,
+            )
         else:
             values = [list(col) for col in zip(*wanted, strict=True)]  # type: ignore[arg-type]
-        match = " AND ".join(f"t.{n} = k.{n}" for n in names)
-        rows = await conn.fetch(
-            f"SELECT t.* FROM {self.table} t JOIN {_unnest(self.columns, names)} ON {match}",
-            *values,
-        )
+            match = " AND ".join(f"t.{n} = k.{n}" for n in names)
+            rows = await conn.fetch(
+                f"SELECT t.* FROM {self.table} t JOIN {_unnest(self.columns, names)} ON {match}",
+                *values,
+            )
         for record in rows:
             row = dict(record)
             self._rows[self.columns.key_of(row)] = row

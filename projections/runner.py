@@ -274,4 +274,5 @@ def _undecodable(record: RecordedEvent) -> Decoded:
         {},
         record.metadata,
         record.recorded_at,
+        record.recorded_at,
     )
