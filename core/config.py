@@ -53,7 +53,18 @@ class Settings:
     breaker_cooldown: float = 30.0
     watch_interval: float = 30.0
     fallback_days: int = 3
+    # signed checkpoints (core/audit)
+    checkpoint_every: int = 10_000
+    checkpoint_interval: float = 60.0
+    checkpoint_dir: Path | None = None
+    checkpoint_url: str | None = None
+    signing_key_file: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """Where each signed checkpoint is also written, outside the database."""
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -101,6 +112,12 @@ class Settings:
         ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingsError(f"KHIDMA_{name.upper()}", "must be more than 0")
+        if self.checkpoint_every < 1:
+            raise SettingsError("KHIDMA_CHECKPOINT_EVERY", "must be at least 1")
+        if self.checkpoint_interval <= 0:
+            raise SettingsError("KHIDMA_CHECKPOINT_INTERVAL", "must be more than 0")
+        if self.checkpoint_url and not self.checkpoint_url.startswith(("http://", "https://")):
+            raise SettingsError("KHIDMA_CHECKPOINT_URL", "expected an http(s):// URL")
         if self.fallback_days < 0:
             raise SettingsError("KHIDMA_FALLBACK_DAYS", "must be 0 or more")
         if not self.callback_secret:

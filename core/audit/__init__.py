@@ -1,0 +1,1 @@
+"""Audit: signed Merkle checkpoints over the event log, proofs, exports and their verification."""
