@@ -1,0 +1,206 @@
+"""``khidma audit verify``: the log against its hashes, its checkpoints and their outside copies.
+
+One pass over the log in position order recomputes every content hash and chain hash and
+collects the Merkle leaves; then every checkpoint (in the database, and the copies kept outside
+it, which are what an owner of the database cannot rewrite) must carry a valid signature, have
+the log's root at its size, and be consistent (RFC 9162 consistency proof) with the checkpoint
+before it. Findings name the position: altered, removed, inserted, reordered, or the checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..events.hashing import GENESIS, canonical_metadata, content_hash
+from . import checkpoints
+from .locate import Finding, locate
+from .merkle import Tree
+from .standalone import SignedHead, verify_consistency
+
+_PAGE = 10_000
+_PLACEHOLDER = hashlib.sha256(b"\x00" + GENESIS).digest()  # a leaf for a missing entry
+_sha256 = hashlib.sha256
+
+
+@dataclass(slots=True)
+class AuditReport:
+    events: int = 0
+    checkpoints: int = 0
+    sealed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def summary(self) -> str:
+        unsealed = self.events - self.sealed
+        text = f"{self.events} events, {self.checkpoints} checkpoints"
+        if unsealed:
+            text += f"; the last {unsealed} events are not yet under a checkpoint"
+        return text
+
+
+async def _pages(pool: asyncpg.Pool, head: int) -> AsyncIterator[list[asyncpg.Record]]:
+    """The log joined to its events, a page at a time, the next page read while one is used."""
+
+    def fetch(after: int) -> asyncio.Task[list[asyncpg.Record]]:
+        return asyncio.ensure_future(
+            pool.fetch(
+                "SELECT l.position, l.chain_hash, e.stream_id, e.version, e.topic, e.data,"
+                " e.metadata, e.content_hash"
+                " FROM event_log l LEFT JOIN events e USING (event_id)"
+                " WHERE l.position > $1 AND l.position <= $2 ORDER BY l.position LIMIT $3",
+                after,
+                head,
+                _PAGE,
+            )
+        )
+
+    task = fetch(0)
+    try:
+        while True:
+            rows = await task
+            if not rows:
+                return
+            last = rows[-1][0]
+            task = fetch(last)
+            yield rows
+            if last >= head:
+                return
+    finally:
+        task.cancel()
+
+
+async def scan_log(pool: asyncpg.Pool, report: AuditReport) -> tuple[list[bytes], list[int]]:
+    """Recompute content and chain hashes; return the leaf hashes and the chain breaks."""
+    head = await pool.fetchval(
+        "SELECT greatest((SELECT coalesce(max(position), 0) FROM event_log),"
+        " (SELECT last_position FROM sequencer_state))"
+    )
+    leaves: list[bytes] = []
+    breaks: list[int] = []
+    findings = report.findings
+    previous = GENESIS
+    expected = 1
+    async for rows in _pages(pool, head):
+        for position, stored_chain, stream_id, version, topic, data, metadata, stored in rows:
+            gap = position != expected
+            while expected < position:
+                findings.append(Finding("removed", expected, "the log has no row here"))
+                leaves.append(_PLACEHOLDER)
+                expected += 1
+            expected = position + 1
+            if stream_id is None:
+                findings.append(Finding("removed", position, "its event row was deleted"))
+                leaves.append(_PLACEHOLDER)
+                previous = stored_chain
+                continue
+            actual = content_hash(stream_id, version, topic, data, canonical_metadata(metadata))
+            if actual != stored:
+                findings.append(
+                    Finding("altered", position, "the event no longer matches its content hash")
+                )
+            if _sha256(previous + stored).digest() != stored_chain and not gap:
+                breaks.append(position)
+            previous = stored_chain
+            leaves.append(_sha256(b"\x00" + stored).digest())
+    while expected <= head:
+        findings.append(Finding("removed", expected, "the log has no row here"))
+        leaves.append(_PLACEHOLDER)
+        expected += 1
+    report.events = head
+    return leaves, breaks
+
+
+def check_checkpoints(
+    tree: Tree,
+    stored: Sequence[checkpoints.Checkpoint],
+    outside: Sequence[SignedHead],
+    public_key: Ed25519PublicKey,
+    report: AuditReport,
+) -> None:
+    """Signatures, roots against the log, outside copies against the table, consistency."""
+    findings = report.findings
+    heads = {c.size: c.head for c in stored}
+    for copy in outside:
+        mine = heads.get(copy.size)
+        if mine is None:
+            findings.append(
+                Finding(
+                    "checkpoint_missing",
+                    None,
+                    f"checkpoint {copy.size} is kept outside but not in the database",
+                )
+            )
+            heads[copy.size] = copy
+        elif mine != copy:
+            findings.append(
+                Finding(
+                    "checkpoint_differs",
+                    None,
+                    f"checkpoint {copy.size} differs from its outside copy",
+                )
+            )
+            if copy.signature_ok(public_key):
+                heads[copy.size] = copy  # the outside copy is the one to believe
+    matching: list[SignedHead] = []  # signed, and the log's root at their size
+    sealed = last_good = 0
+    for size in sorted(heads):
+        head = heads[size]
+        if not head.signature_ok(public_key):
+            findings.append(
+                Finding("signature_invalid", None, f"checkpoint {size}: signature does not verify")
+            )
+            continue
+        sealed = size
+        if size > len(tree):
+            findings.append(
+                Finding("root_mismatch", None, f"checkpoint {size} is beyond the log's end")
+            )
+        elif tree.root(size) != head.root:
+            findings.append(
+                Finding(
+                    "root_mismatch",
+                    None,
+                    f"checkpoint {size}: the log's first {size} events do not have its signed "
+                    f"root; history between positions {last_good + 1} and {size} was rewritten",
+                )
+            )
+        else:
+            last_good = size
+            matching.append(head)
+    # Successive checkpoints that match the log must also prove consistent; a pair where one
+    # does not match is already reported above.
+    for old, new in itertools.pairwise(matching):
+        path = tree.consistency_proof(old.size, new.size)
+        if not verify_consistency(old.size, new.size, old.root, new.root, path):
+            findings.append(
+                Finding(
+                    "inconsistent",
+                    None,
+                    f"checkpoints {old.size} and {new.size} are not consistent",
+                )
+            )
+    report.checkpoints = len(heads)
+    report.sealed = sealed
+
+
+async def audit(
+    pool: asyncpg.Pool, public_key: Ed25519PublicKey, outside: Sequence[SignedHead] = ()
+) -> AuditReport:
+    """Verify the whole log and every checkpoint; findings in position order."""
+    report = AuditReport()
+    leaves, breaks = await scan_log(pool, report)
+    report.findings.extend(await locate(pool, breaks))
+    report.findings.sort(key=lambda f: (f.position is None, f.position or 0))
+    stored = await checkpoints.all_checkpoints(pool)
+    check_checkpoints(Tree(leaves), stored, outside, public_key, report)
+    return report
