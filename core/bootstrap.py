@@ -11,6 +11,8 @@ import uvicorn
 
 from .app import Khidma
 from .app.demo import DemoSummary, load_demo
+from .audit.seal import Sealer
+from .audit.signing import load_signer
 from .config import Settings
 from .events.migrate import migrate_database
 from .events.store import EventStore
@@ -48,8 +50,9 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-async def serve(dsn: str, settings: Settings, host: str, port: int) -> None:
-    """Run the HTTP API, the background sequencer and the projections until SIGINT or SIGTERM."""
+async def serve(dsn: str, settings: Settings, host: str, port: int, workers: bool = True) -> None:
+    """Run the HTTP API, the background sequencer and (unless ``workers`` is False, when
+    ``khidma worker`` processes run them) the projections until SIGINT or SIGTERM."""
     from khidma.projections.worker import ProjectionWorker
     from khidma.schema.app import create_app
 
@@ -58,13 +61,22 @@ async def serve(dsn: str, settings: Settings, host: str, port: int) -> None:
             store.sequencer.run_forever(settings.sequencer_interval, store.appended),
             name="khidma-sequencer",
         )
-        projections = ProjectionWorker(store)
-        await projections.start()
+        sealer = asyncio.create_task(
+            Sealer(store, settings, load_signer(settings)).run_forever(), name="khidma-sealer"
+        )
+        projections = ProjectionWorker(store) if workers else None
+        if projections is not None:
+            await projections.start()
         try:
-            config = uvicorn.Config(create_app(store), host=host, port=port, log_level="info")
+            app = create_app(store, dsn, positions=projections.positions if projections else None)
+            config = uvicorn.Config(app, host=host, port=port, log_level="info")
             await _Server(config).serve()
         finally:
-            await projections.stop()
+            if projections is not None:
+                await projections.stop()
             sequencer.cancel()
+            sealer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sequencer
+            with contextlib.suppress(asyncio.CancelledError):
+                await sealer

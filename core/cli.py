@@ -13,7 +13,11 @@ from khidma.plugins.sandbox.cli import add_arguments as add_sandbox_arguments
 from khidma.plugins.sandbox.cli import sandbox_command
 from khidma.projections.cli import add_arguments as add_projection_arguments
 from khidma.projections.cli import replay_command, worker_command
+from khidma.schema.auth.cli import add_arguments as add_token_arguments
+from khidma.schema.auth.cli import token_command
 
+from .audit.cli import add_arguments as add_audit_arguments
+from .audit.cli import audit_command
 from .bootstrap import load_demo_data, migrate_database, serve
 from .config import Settings, SettingsError
 from .events.embedded import database_url
@@ -32,11 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     for served in (run, demo):
         served.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
         served.add_argument("--port", type=int, help="TCP port (default 8000)")
+    run.add_argument(
+        "--no-workers", action="store_true", help="only the API; projections run in 'khidma worker'"
+    )
+    add_token_arguments(commands)
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("plugins", help="list plugins, their services and their health")
     sandbox = commands.add_parser("sandbox", help="serve the agency simulator on 127.0.0.1")
     add_sandbox_arguments(sandbox)
     add_projection_arguments(commands)
+    add_audit_arguments(commands)
     db = commands.add_parser("db", help="database helpers")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("url", help="print the URL of the database khidma uses")
@@ -60,8 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("\n".join(summary.lines()), flush=True)
                 if args.no_serve:
                     return 0
-            asyncio.run(serve(dsn, settings, host, port))
+            workers = not getattr(args, "no_workers", False)
+            asyncio.run(serve(dsn, settings, host, port, workers))
         return 0
+    if args.command == "token":
+        return token_command(settings, args)
     if args.command == "plugins":
         return asyncio.run(plugins_report(settings))
     if args.command == "sandbox":
@@ -70,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return replay_command(settings, args)
     if args.command == "worker":
         return worker_command(settings)
+    if args.command == "audit":
+        return audit_command(settings, args)
     if args.command == "migrate":
         with database_url(settings) as dsn:
             applied = asyncio.run(migrate_database(dsn, settings))

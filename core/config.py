@@ -53,6 +53,14 @@ class Settings:
     breaker_cooldown: float = 30.0
     watch_interval: float = 30.0
     fallback_days: int = 3
+    # the GraphQL API (schema/)
+    jwt_key_file: Path | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str = "khidma"
+    token_hours: float = 12.0
+    max_query_depth: int = 10
+    max_query_tokens: int = 2_000
+    max_query_aliases: int = 15
     # signed checkpoints (core/audit)
     checkpoint_every: int = 10_000
     checkpoint_interval: float = 60.0
@@ -60,6 +68,11 @@ class Settings:
     checkpoint_url: str | None = None
     signing_key_file: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def jwt_key_path(self) -> Path:
+        """The HS256 key of the embedded default (generated at first start)."""
+        return self.jwt_key_file or self.data_dir / "jwt.key"
 
     @property
     def checkpoints_dir(self) -> Path:
@@ -112,6 +125,11 @@ class Settings:
         ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingsError(f"KHIDMA_{name.upper()}", "must be more than 0")
+        for name in ("max_query_depth", "max_query_tokens", "max_query_aliases"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"KHIDMA_{name.upper()}", "must be at least 1")
+        if self.token_hours <= 0:
+            raise SettingsError("KHIDMA_TOKEN_HOURS", "must be more than 0")
         if self.checkpoint_every < 1:
             raise SettingsError("KHIDMA_CHECKPOINT_EVERY", "must be at least 1")
         if self.checkpoint_interval <= 0:

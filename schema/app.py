@@ -1,24 +1,80 @@
-"""The ASGI application served by ``khidma serve``. For now: ``/healthz``."""
+"""The ASGI application served by ``khidma serve``.
+
+``/graphql`` (GraphQL over HTTP and graphql-transport-ws; GraphiQL in a browser, from local
+assets), ``/healthz`` (the process and the database), ``/readyz`` (the database and how far
+the projections lag), ``/metrics`` (Prometheus).
+"""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
 
 import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from khidma.core.app import Khidma
+from khidma.core.app.directory import Directory
 from khidma.core.events import EventStore
+from khidma.projections.positions import Positions
+
+from .apq import PersistedQueries, PersistedQueryMiddleware
+from .auth import Tokens
+from .build import build_schema
+from .context import Services
+from .freshness import Freshness
+from .graphiql import graphiql_assets, graphiql_page
+from .metrics import Metrics
+from .subscriptions.hub import Hub
+from .view import KhidmaGraphQL
+
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+READY_LAG_SECONDS = 30.0  # a projection further behind than this makes /readyz answer 503
 
 
-def create_app(store: EventStore) -> Starlette:
-    """Build the application around an open event store."""
+def create_app(
+    store: EventStore,
+    dsn: str | None = None,
+    *,
+    positions: Positions | None = None,
+    khidma: Khidma | None = None,
+    tokens: Tokens | None = None,
+) -> Starlette:
+    """Build the application around an open event store.
+
+    ``dsn`` is for the LISTEN connection of subscriptions (default: the settings' URL);
+    ``positions`` is the projection worker's when it runs in this process.
+    """
+    settings = store.settings
+    url = dsn or settings.database_url
+    if url is None:
+        raise ValueError("create_app needs the database URL (dsn) for subscriptions")
+    positions = positions or Positions(store)
+    commands = khidma or Khidma(store)
+    services = Services(
+        store=store,
+        khidma=commands,
+        tokens=tokens or Tokens(settings),
+        freshness=Freshness(store, positions),
+        directory=Directory(commands.runner),
+        hub=Hub(store, url, settings, positions),
+        settings=settings,
+    )
+    graphql = KhidmaGraphQL(build_schema(settings), services)
+    persisted = PersistedQueryMiddleware(graphql, PersistedQueries())
+    metrics = Metrics(store)
+
+    graphql_http = _GraphQLHttp(persisted)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
             head = await store.head()
             lag = await store.lag()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except DB_ERRORS as error:
             return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
         return JSONResponse(
             {
@@ -29,4 +85,66 @@ def create_app(store: EventStore) -> Starlette:
             }
         )
 
-    return Starlette(routes=[Route("/healthz", healthz)])
+    async def readyz(_request: Request) -> JSONResponse:
+        try:
+            lags = await metrics.projection_lags()
+        except DB_ERRORS as error:
+            return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
+        behind = sorted(name for name, (_, seconds) in lags.items() if seconds > READY_LAG_SECONDS)
+        body = {
+            "status": "behind" if behind else "ready",
+            "database": "ok",
+            "projections": {
+                name: {"events": events, "seconds": round(seconds, 3)}
+                for name, (events, seconds) in lags.items()
+            },
+        }
+        return JSONResponse(body, status_code=503 if behind else 200)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.hub.start()
+        try:
+            yield
+        finally:
+            await services.hub.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_http, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            graphiql_assets(),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(_Measured, metrics=metrics)
+    return app
+
+
+class _Measured:
+    """Starlette middleware adapter for :meth:`Metrics.middleware`."""
+
+    def __init__(self, app: object, metrics: Metrics) -> None:
+        self._app = metrics.middleware(app)  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+class _GraphQLHttp:
+    """``/graphql`` over HTTP: GraphiQL for a browser asking for a page, else GraphQL."""
+
+    def __init__(self, graphql: ASGIApp) -> None:
+        self.graphql = graphql
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if scope["method"] == "GET" and wants_page and "query" not in request.query_params:
+            await graphiql_page()(scope, receive, send)
+            return
+        await self.graphql(scope, receive, send)

@@ -1,0 +1,43 @@
+"""``khidma token``: mint a development token (HS256, the embedded default key)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from khidma.core.config import Settings
+from khidma.core.domain.citizen import Citizen
+from khidma.core.domain.errors import ValidationError
+from khidma.core.domain.roles import Role
+from khidma.core.domain.staff import Staff
+
+from .tokens import TokenError, Tokens
+
+
+def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    token = commands.add_parser("token", help="mint a development bearer token")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    who = token.add_mutually_exclusive_group()
+    who.add_argument("--national-number", help="a citizen's (the token's subject)")
+    who.add_argument("--staff-number", help="a staff member's (the token's subject)")
+    who.add_argument("--sub", help="the subject's UUID (default: a new one)")
+    token.add_argument("--centre", help="the centre code, e.g. DAM-01")
+    token.add_argument("--agency", help="the agency code, e.g. civil_registry")
+    token.add_argument("--channel", choices=["portal", "app"], help="citizens: portal or app")
+
+
+def token_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        subject = args.sub
+        if args.national_number:
+            subject = Citizen.id_for(args.national_number)
+        elif args.staff_number:
+            subject = Staff.id_for(args.staff_number)
+        token = Tokens(settings).mint(
+            args.role, subject, centre=args.centre, agency=args.agency, channel=args.channel
+        )
+    except (ValidationError, TokenError, ValueError) as error:
+        print(f"khidma token: {error}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0

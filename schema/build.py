@@ -1,0 +1,62 @@
+"""``build_schema()``: every area's queries, mutations and subscriptions in one schema."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from khidma.core.config import Settings
+
+from .admin.mutations import AdminMutations
+from .catalog.queries import CatalogQueries
+from .catalog.types import Service
+from .centres.queries import CentreQueries
+from .centres.types import Centre
+from .citizens.mutations import CitizenMutations
+from .citizens.queries import CitizenQueries
+from .node import NodeQueries
+from .queues.mutations import QueueMutations
+from .requests.mutations import RequestMutations
+from .requests.queries import RequestQueries
+from .requests.types import Request
+from .stats.queries import StatsQueries
+from .subscriptions.fields import Subscription
+
+
+@strawberry.type
+class Query(
+    RequestQueries, CitizenQueries, CatalogQueries, CentreQueries, StatsQueries, NodeQueries
+):
+    """Everything a frontend reads."""
+
+
+@strawberry.type
+class Mutation(RequestMutations, CitizenMutations, QueueMutations, AdminMutations):
+    """Every command of khidma; each takes an idempotency key."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with its limits (depth, tokens, aliases) and parser and validation caches."""
+    limits = settings or Settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Request, Service, Centre],
+        config=StrawberryConfig(auto_camel_case=True),
+        # Factories: a fresh extension per request (the caches live at module level).
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=limits.max_query_tokens),
+            lambda: QueryDepthLimiter(max_depth=limits.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.max_query_aliases),
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+        ],
+    )

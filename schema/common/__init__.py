@@ -1,0 +1,1 @@
+"""Types every area shares: bilingual names, typed errors, Relay ids and pages."""

@@ -1,0 +1,1 @@
+"""Who may run which operation (one table) and what each role may see (scope)."""

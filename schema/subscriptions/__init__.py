@@ -1,0 +1,1 @@
+"""Subscriptions over graphql-transport-ws, fed by one LISTEN connection per process."""

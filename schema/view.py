@@ -1,0 +1,73 @@
+"""The GraphQL endpoint: bearer tokens to actors, a Context per request, WebSocket auth.
+
+Subscriptions speak graphql-transport-ws only (the legacy graphql-ws protocol is off). A
+WebSocket client sends its token in ``connection_init``'s payload as ``Authorization``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from khidma.core.app import Actor
+
+from .auth import TokenError
+from .context import Context, Services
+from .loaders import Loaders
+
+
+class KhidmaGraphQL(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, schema: BaseSchema, services: Services) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,  # GraphiQL is served from local assets (graphiql.py)
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
+        actor = None
+        if isinstance(request, Request):
+            actor = await self._actor(request.headers.get("authorization"))
+        return Context(
+            services=self.services,
+            actor=actor,
+            loaders=Loaders(self.services.store, self.services.directory),
+            request=request,
+            response=response,
+        )
+
+    async def _actor(self, header: str | None) -> Actor | None:
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "Authorization: expected 'Bearer <token>'")
+        try:
+            return await self.services.tokens.averify(token.strip())
+        except TokenError as error:
+            raise HTTPException(401, f"invalid token: {error}") from None
+
+    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if header is not None and not isinstance(header, str):
+            raise ConnectionRejectionError({"reason": "Authorization: expected text"})
+        try:
+            context.actor = await self._actor(header)
+        except HTTPException as error:
+            raise ConnectionRejectionError({"reason": error.reason}) from None
+        return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # pragma: no cover
+        raise HTTPException(404, "GraphiQL is at /graphql in a browser")
