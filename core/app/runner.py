@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
 Result = dict[str, Any]
-ATTEMPTS = 12
+ATTEMPTS = 20
 BACKOFF = 0.005  # seconds before the first re-run; doubles, with jitter, up to MAX_BACKOFF
 MAX_BACKOFF = 0.25
 

@@ -44,7 +44,7 @@ FROM s CROSS JOIN LATERAL (
     SELECT version, topic, data FROM events
     WHERE stream_id = s.stream_id AND version > greatest(s.known, coalesce(s.version, 0))
       AND ($3::bigint IS NULL OR version <= $3)
-    ORDER BY version
+    ORDER BY version OFFSET 0
 ) e
 ORDER BY 1, 2 DESC, 3
 """

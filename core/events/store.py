@@ -206,18 +206,25 @@ class EventStore:
     async def _read_log(
         self, after: int, limit: int, topics: list[str] | None
     ) -> list[RecordedEvent]:
+        # The log in position order, each event fetched by its key (LIMIT 1 keeps the lateral
+        # from being flattened into a join): a plan made while the tables were small, and
+        # cached for the connection's life, once hash-joined a full scan of events into every
+        # page; this shape leaves the planner no such choice.
         if topics is None:
             rows = await self.pool.fetch(
-                f"SELECT l.position, {_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
-                " WHERE l.position > $1 ORDER BY l.position LIMIT $2",
+                f"SELECT l.position, {_COLUMNS} FROM (SELECT position, event_id FROM event_log"
+                " WHERE position > $1 ORDER BY position LIMIT $2) l"
+                " CROSS JOIN LATERAL (SELECT * FROM events WHERE event_id = l.event_id LIMIT 1) e"
+                " ORDER BY l.position",
                 after,
                 limit,
             )
         else:
             rows = await self.pool.fetch(
-                f"SELECT l.position, {_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
-                " WHERE l.position > $1 AND e.topic = ANY($3::text[])"
-                " ORDER BY l.position LIMIT $2",
+                f"SELECT l.position, {_COLUMNS} FROM event_log l CROSS JOIN LATERAL"
+                " (SELECT * FROM events WHERE event_id = l.event_id"
+                " AND topic = ANY($3::text[]) LIMIT 1) e"
+                " WHERE l.position > $1 ORDER BY l.position LIMIT $2",
                 after,
                 limit,
                 topics,

@@ -90,3 +90,39 @@ async def test_a_reused_key_fails_alone_in_its_group(store: EventStore) -> None:
     assert len(failed) == 1 and isinstance(failed[0], DuplicateCommandError)
     assert await store.pool.fetchval("SELECT count(*) FROM events") == 2 * 5
     assert await store.pool.fetchval("SELECT count(*) FROM commands") == 5
+
+
+async def test_a_record_behind_the_stream_fails_alone_and_the_rest_share_a_statement(
+    store: EventStore,
+) -> None:
+    moved_on = uuid4()
+    await record(store, moved_on, "earlier")  # the stream is at version 2
+    calls = [record(store, uuid4(), f"key-{i}") for i in range(8)]
+    calls.insert(4, record(store, moved_on, "stale"))  # computed from version 0
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    stale = results.pop(4)
+    assert isinstance(stale, ConcurrencyError)
+    assert (stale.stream_id, stale.actual_version) == (moved_on, 2)
+    assert all(isinstance(r, Appended) for r in results)
+    assert len({r.tx_id for r in results if isinstance(r, Appended)}) < len(results)
+    assert (
+        await store.pool.fetchval("SELECT count(*) FROM commands WHERE idempotency_key = 'stale'")
+        == 0
+    )
+
+
+async def test_a_record_over_two_streams_is_written_whole_or_not_at_all(
+    store: EventStore,
+) -> None:
+    fresh, moved_on = uuid4(), uuid4()
+    await record(store, moved_on, "earlier")
+    both = [
+        PendingEvent(fresh, 1, TOPIC, b"fresh"),
+        PendingEvent(moved_on, 1, TOPIC, b"stale"),  # version 1 is taken
+    ]
+    command = CommandRecord("both", "submit_request", "actor-1", {})
+    calls = [record(store, uuid4(), f"key-{i}") for i in range(4)]
+    calls.append(asyncio.ensure_future(store.record(both, {}, command=command)))
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert isinstance(results[-1], ConcurrencyError)
+    assert await store.pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", fresh) == 0
