@@ -9,7 +9,6 @@ then writes it outside the database (``checkpoints.Publisher``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -152,15 +151,3 @@ class Sealer:
             if self._store.sequencer.cursor.position - self.last_size >= self._every:
                 return
             await progress.wait(remaining, token)
-
-
-@contextlib.asynccontextmanager
-async def sealing(store: EventStore, settings: Settings, signer: Signer):  # type: ignore[no-untyped-def]
-    """Run the sealer in the background for as long as the block runs."""
-    task = asyncio.create_task(Sealer(store, settings, signer).run_forever(), name="khidma-sealer")
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

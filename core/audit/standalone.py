@@ -326,8 +326,8 @@ def verify_export(
                 head = heads.get(frontier.size)
                 if head is not None and frontier.root() != head.root:
                     found.add(
-                        f"checkpoint {head.size}: the events up to line {number} do not have "
-                        "its signed root (history before it was changed)"
+                        f"checkpoint {head.size}: events 1-{head.size} (to line {number}) do "
+                        "not have its signed root: one of them was changed"
                     )
             elif kind == "end":
                 ended = record
