@@ -53,28 +53,33 @@ class Sealer:
         self.last_size = 0
         self.last_signed: datetime | None = None
 
-    async def seal_once(self, force: bool = False) -> Checkpoint | None:
+    async def seal_once(self, force: bool = False, size: int | None = None) -> Checkpoint | None:
         """Seal the log if a checkpoint is due (or ``force``); None if none was made.
 
-        Also None when another process holds the sealer's lock. Unpublished checkpoints are
-        written outside the database either way.
+        ``size`` seals the first ``size`` entries rather than the whole log. Also None when
+        another process holds the sealer's lock. Unpublished checkpoints are written outside
+        the database either way.
         """
         made: Checkpoint | None = None
         async with self._pool.acquire() as conn:
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
                 try:
-                    made = await self._seal(conn, force)
+                    made = await self._seal(conn, force, size)
                 finally:
                     await conn.execute("SELECT pg_advisory_unlock($1)", self._lock_key)
         await self._publisher.publish_pending(self._pool)
         return made
 
-    async def _seal(self, conn: asyncpg.Connection, force: bool) -> Checkpoint | None:
+    async def _seal(
+        self, conn: asyncpg.Connection, force: bool, size_wanted: int | None
+    ) -> Checkpoint | None:
         last = await checkpoints.latest(conn)
         if last is not None:
             self.last_size, self.last_signed = last.size, last.signed_at
         size = last.size if last else 0
         head = await conn.fetchval("SELECT last_position FROM sequencer_state")
+        if size_wanted is not None:
+            head = min(head, size_wanted)
         if head <= size or not (force or self._due(head)):
             return None
         frontier, previous = Frontier(), GENESIS

@@ -91,3 +91,24 @@ def test_a_different_history_is_not_consistent() -> None:
     assert not verify_consistency(
         12, 30, TREE.root(12), other.root(30), other.consistency_proof(12, 30)
     )
+
+
+def test_the_verifiers_content_hashes_are_the_stores() -> None:
+    """verify.py's joined-string hash, standalone.py's, and core/events/hashing.py agree."""
+    import random
+    import uuid
+
+    from khidma.core.audit import standalone
+    from khidma.core.audit.verify import _content_hasher
+    from khidma.core.events.hashing import content_hash
+
+    fast = _content_hasher()
+    rng = random.Random(7)
+    for topic in ["a:B", "khidma.core.domain.request:ServiceRequest.Submitted", "ت:ع"] * 5:
+        stream = uuid.UUID(int=rng.getrandbits(128))
+        version = rng.choice([0, 1, 2**40, 2**63 - 1])
+        data = rng.randbytes(rng.randrange(0, 300))
+        meta = b'{"actor_id":"\xd8\xb3","n":3}'
+        expected = content_hash(stream, version, topic, data, meta)
+        assert fast(stream.bytes, version, topic, data, meta) == expected
+        assert standalone.content_hash(stream.bytes, version, topic, data, meta) == expected
