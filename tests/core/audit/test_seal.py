@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +19,7 @@ from khidma.core.audit.merkle import tree_of_contents
 from khidma.core.audit.seal import Sealer, SealError
 from khidma.core.audit.signing import Signer, load_signer
 from khidma.core.audit.standalone import SignedHead
-from khidma.core.config import Settings
+from khidma.core.config import Settings, SettingsError
 from khidma.core.events import EventStore
 
 from .conftest import log_events, tamper
@@ -123,3 +126,49 @@ def test_the_key_is_generated_once_and_kept(audit_settings: Settings) -> None:
     )
     with pytest.raises(ValueError, match="does not exist"):
         load_signer(missing)
+
+
+async def test_the_background_sealer_seals_as_the_log_grows(
+    store: EventStore, audit_settings: Settings, signer: Signer
+) -> None:
+    settings = dataclasses.replace(audit_settings, checkpoint_interval=0.2)
+    task = asyncio.create_task(Sealer(store, settings, signer).run_forever())
+    try:
+        await log_events(store, 6)
+        for _ in range(500):
+            made = await checkpoints.latest(store.pool)
+            if made is not None and made.size == 6:
+                break
+            await asyncio.sleep(0.02)
+        assert made is not None and made.size == 6
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("KHIDMA_CHECKPOINT_EVERY", "0", "at least 1"),
+        ("KHIDMA_CHECKPOINT_INTERVAL", "0", "more than 0"),
+        ("KHIDMA_CHECKPOINT_URL", "ftp://auditor", "http(s)"),
+    ],
+)
+def test_checkpoint_settings_are_checked(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env({variable: value})
+
+
+def test_checkpoint_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "KHIDMA_DATA_DIR": "/srv/khidma",
+            "KHIDMA_CHECKPOINT_EVERY": "500",
+            "KHIDMA_SIGNING_KEY_FILE": "/etc/khidma/key.pem",
+        }
+    )
+    assert settings.checkpoint_every == 500
+    assert settings.checkpoints_dir == Path("/srv/khidma/checkpoints")
+    assert settings.signing_key_file == Path("/etc/khidma/key.pem")
+    assert Settings.from_env({"KHIDMA_CHECKPOINT_DIR": "/mnt/a"}).checkpoints_dir == Path("/mnt/a")
