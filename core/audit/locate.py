@@ -18,7 +18,9 @@ import asyncpg
 from ..events.hashing import GENESIS, chain_hash
 
 WINDOW = 8
-_GENESIS_ROW = -1
+MAX_BREAKS = 200  # explained one by one; more are only listed
+_GENESIS_ROW = (-1, -1)
+_NOWHERE = (-2, -2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +44,10 @@ class _Row:
 
 
 def clusters(breaks: Sequence[int]) -> list[tuple[int, int]]:
-    """Group break positions lying within a window of each other."""
+    """Group break positions whose windows would touch."""
     groups: list[tuple[int, int]] = []
     for position in sorted(breaks):
-        if groups and position - groups[-1][1] <= WINDOW:
+        if groups and position - groups[-1][1] <= 2 * WINDOW + 2:
             groups[-1] = (groups[-1][0], position)
         else:
             groups.append((position, position))
@@ -54,8 +56,8 @@ def clusters(breaks: Sequence[int]) -> list[tuple[int, int]]:
 
 async def locate(pool: asyncpg.Pool, breaks: Sequence[int]) -> list[Finding]:
     """Explain chain breaks (positions whose chain hash does not follow the one before)."""
-    found: list[Finding] = []
-    for first, last in clusters(breaks):
+    windows: list[tuple[list[_Row], bool]] = []
+    for first, last in clusters(breaks[:MAX_BREAKS]):
         anchor = first - WINDOW - 1  # a row before the window, taken to be in place
         records = await pool.fetch(
             "SELECT l.position, l.chain_hash, e.content_hash"
@@ -64,84 +66,104 @@ async def locate(pool: asyncpg.Pool, breaks: Sequence[int]) -> list[Finding]:
             max(anchor, 1),
             last + WINDOW,
         )
-        rows = [_Row(*r) for r in records]
-        found.extend(explain(rows, anchored=anchor >= 1))
+        windows.append(([_Row(*r) for r in records], anchor >= 1))
+    found = explain(windows)
+    for position in breaks[MAX_BREAKS:]:
+        found.append(Finding("chain_broken", position, "does not follow the event before it"))
     return found
 
 
-def explain(rows: list[_Row], anchored: bool) -> list[Finding]:
-    """Findings for a window of rows; with ``anchored`` the first row is known to be in place."""
-    start = 1 if anchored else 0
-    preds = {i: _predecessor(rows, i) for i in range(start, len(rows))}
+_Key = tuple[int, int]  # (window, index in it)
 
+
+def explain(windows: Sequence[tuple[list[_Row], bool]]) -> list[Finding]:
+    """Findings for windows of rows around breaks; an anchored window's first row is in place.
+
+    A row's predecessor is looked for first just before it, then in every window, so an event
+    moved far away is still recognised.
+    """
+    everything = [(w, i) for w, (rows, _) in enumerate(windows) for i in range(len(rows))]
+    preds: dict[_Key, _Key | None] = {}
+    for w, (rows, anchored) in enumerate(windows):
+        for i in range(1 if anchored else 0, len(rows)):
+            preds[w, i] = _predecessor(windows, (w, i), everything)
     followed = set(preds.values())
 
-    def inserted(i: int) -> bool:
+    def row(key: _Key) -> _Row:
+        return windows[key[0]][0][key[1]]
+
+    def inserted(key: _Key) -> bool:
         """Nothing follows it, and the next row follows the one before it."""
-        return i not in followed and i + 1 < len(rows) and preds.get(i + 1) == i - 1
+        w, i = key
+        return key not in followed and preds.get((w, i + 1), _NOWHERE) == (w, i - 1)
 
-    expected: dict[int, int | None] = {}
-    due = rows[0].position if anchored else 0
-    for i in range(start, len(rows)):
-        if inserted(i):
-            expected[i] = None
-        else:
-            due += 1
-            expected[i] = due
+    expected: dict[_Key, int | None] = {}
+    origins: dict[_Key, int | None] = {}
+    for w, (rows, anchored) in enumerate(windows):
+        due = rows[0].position if anchored else 0
+        if anchored:
+            origins[w, 0] = due
+        for i in range(1 if anchored else 0, len(rows)):
+            if inserted((w, i)):
+                expected[w, i] = None
+            else:
+                due += 1
+                expected[w, i] = due
 
-    origins: dict[int, int | None] = {0: rows[0].position} if anchored else {}
-
-    def origin(i: int, depth: int = 0) -> int | None:
-        if i in origins:
-            return origins[i]
-        origins[i] = None  # a cycle resolves to unknown
-        pred = preds[i]
+    def origin(key: _Key, depth: int = 0) -> int | None:
+        if key in origins:
+            return origins[key]
+        origins[key] = None  # a cycle resolves to unknown
+        pred = preds[key]
         if pred == _GENESIS_ROW:
             value: int | None = 1
         elif pred is None:
-            value = expected[i]
+            value = expected[key]
         else:
-            before = origin(pred, depth + 1) if depth < len(rows) else None
+            before = origin(pred, depth + 1) if depth < len(everything) else None
             value = None if before is None else before + 1
-        origins[i] = value
+        origins[key] = value
         return value
 
     found = []
-    for i in range(start, len(rows)):
-        row = rows[i]
-        if inserted(i):
+    for key in sorted(preds, key=lambda k: row(k).position):
+        position = row(key).position
+        if inserted(key):
             found.append(
                 Finding(
                     "inserted",
-                    row.position,
+                    position,
                     "no event follows it: the next one follows the event before it",
                 )
             )
-        elif preds[i] is None:
+        elif preds[key] is None:
             found.append(
                 Finding(
                     "chain_broken",
-                    row.position,
+                    position,
                     "does not follow the event before it: an event was removed just before it "
                     "(positions renumbered), or it was rewritten with a new content hash",
                 )
             )
         else:
-            was = origin(i)
-            if was is not None and was != expected[i]:
-                found.append(
-                    Finding("reordered", row.position, f"the event logged at position {was}")
-                )
+            was = origin(key)
+            if was is not None and was != expected[key]:
+                found.append(Finding("reordered", position, f"the event logged at position {was}"))
     return found
 
 
-def _predecessor(rows: list[_Row], i: int) -> int | None:
-    """The index of the row ``rows[i]`` was chained after (``_GENESIS_ROW``: the first)."""
-    row = rows[i]
-    order = [i - 1, *(j for j in range(len(rows)) if j not in (i, i - 1))]
-    for j in order:
-        if j >= 0 and chain_hash(rows[j].chain, row.content) == row.chain:
-            return j
-    if chain_hash(GENESIS, row.content) == row.chain:
+def _predecessor(
+    windows: Sequence[tuple[list[_Row], bool]], key: _Key, everything: list[_Key]
+) -> _Key | None:
+    """The row ``key`` was chained after (``_GENESIS_ROW``: the first), if among the windows."""
+    w, i = key
+    rows = windows[w][0]
+    mine = rows[i]
+    candidates = [(w, i - 1)] if i > 0 else []
+    candidates += [k for k in everything if k != key and k != (w, i - 1)]
+    for cw, ci in candidates:
+        if chain_hash(windows[cw][0][ci].chain, mine.content) == mine.chain:
+            return cw, ci
+    if chain_hash(GENESIS, mine.content) == mine.chain:
         return _GENESIS_ROW
     return None

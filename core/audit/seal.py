@@ -9,6 +9,7 @@ then writes it outside the database (``checkpoints.Publisher``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -138,14 +139,26 @@ class Sealer:
         Between passes it waits for the log to move (no query while nothing is due).
         """
         while True:
+            made = None
             try:
-                await self.seal_once()
+                made = await self.seal_once()
             except SealError as error:
                 log.error("not sealing: %s (run khidma audit verify)", error)
             except (asyncpg.PostgresError, *CONNECTION_ERRORS) as error:
                 log.warning("sealing failed (%s); retrying", error)
                 await self._pool.expire_connections()
+            if made is None:
+                # Nothing was due, or another process seals: look again a little later at most.
+                await asyncio.sleep(min(self._interval, 1.0))
+                await self._refresh()
             await self._wait_until_due()
+
+    async def _refresh(self) -> None:
+        """Learn the last checkpoint, which another process may have made."""
+        with contextlib.suppress(asyncpg.PostgresError, *CONNECTION_ERRORS):
+            last = await checkpoints.latest(self._pool)
+            if last is not None:
+                self.last_size, self.last_signed = last.size, last.signed_at
 
     async def _wait_until_due(self) -> None:
         loop = asyncio.get_running_loop()

@@ -207,3 +207,18 @@ async def test_a_forged_signature_is_found(
     assert [str(f) for f in report.findings] == [
         "signature_invalid  checkpoint 10: signature does not verify"
     ]
+
+
+async def test_events_swapped_far_apart_are_located(
+    store: EventStore, sealer: Sealer, signer: Signer, audit_settings: Settings
+) -> None:
+    await sealed_log(store, sealer)
+    await tamper(store, "UPDATE event_log SET position = -3 WHERE position = 3")
+    await tamper(store, "UPDATE event_log SET position = 3 WHERE position = 18")
+    await tamper(store, "UPDATE event_log SET position = 18 WHERE position = -3")
+    report = await run(store, signer, audit_settings)
+    assert kinds(report)[:2] == [(3, "reordered"), (18, "reordered")]
+    assert [str(f).split(": ")[-1] for f in report.findings[:2]] == [
+        "the event logged at position 18",
+        "the event logged at position 3",
+    ]
