@@ -26,7 +26,7 @@ from khidma.core.events.migrate import migrate_database
 
 from .projection import Projection, ProjectionError
 from .registry import NAMES, UnknownProjectionError, projections
-from .replay import rebuild
+from .replay import ReplayRunningError, rebuild
 from .worker import ProjectionWorker
 
 
@@ -85,7 +85,7 @@ async def _replay(dsn: str, settings: Settings, chosen: list[Projection], verify
 
             try:
                 results = await rebuild(store, chosen, progress=progress, verify=verify)
-            except ProjectionError as error:
+            except (ProjectionError, ReplayRunningError) as error:
                 console.print(f"[red]khidma replay: {error}")
                 return 1
     status = 0

@@ -95,9 +95,16 @@ def _upcaster(cls: type) -> Callable[[dict[str, Any]], None] | None:
     return upcast
 
 
+_MEMBERS: dict[tuple[str, Any], Enum] = {}
+
+
 def _enum(data: list[Any]) -> Enum:
     topic, value = data
-    return resolve_topic(topic)(value)
+    try:
+        return _MEMBERS[(topic, value)]
+    except KeyError:
+        member = _MEMBERS[(topic, value)] = resolve_topic(topic)(value)
+        return member
 
 
 _TAGS: dict[str, Callable[[Any], Any]] = {
@@ -127,8 +134,10 @@ def decode_value(value: Any) -> Any:
     return value
 
 
-# Attributes no projection reads: personal, or large (a form, its schema); left as stored.
-UNREAD = frozenset({"form", "answer", "form_schema", "home_address"})
+# Attributes no projection reads (personal, large, or the mapper's own), left as stored.
+UNREAD = frozenset(
+    {"form", "answer", "form_schema", "home_address", "timestamp", "collectors", "custody"}
+)
 
 
 def decode_state(raw: dict[str, Any]) -> dict[str, Any]:

@@ -10,12 +10,14 @@ rebuilt tables into place: readers see the old tables or the new, never a mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
-from khidma.core.events import EventStore, RecordedEvent
+from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
+from khidma.core.events.locks import lock_key
 
 from . import storage
 from .decoding import Decoded, Decoder
@@ -66,6 +68,8 @@ async def rebuild(
     conns: list[asyncpg.Connection] = [await store.pool.acquire() for _ in projections]
     conn = conns[0]
     try:
+        for projection in projections:
+            await _claim(conn, schema, projection)
         targets = []
         for projection in projections:
             await storage.ensure(conn, schema, projection)
@@ -93,8 +97,20 @@ async def rebuild(
             results.append(Rebuilt(target.projection.name, reached, live_position, live, rebuilt))
         return results
     finally:
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await conn.execute("SELECT pg_advisory_unlock_all()")
         for c in conns:
             await store.pool.release(c)
+
+
+class ReplayRunningError(RuntimeError):
+    """Another process is rebuilding the same projection."""
+
+
+async def _claim(conn: asyncpg.Connection, schema: str, projection: Projection) -> None:
+    key = lock_key(schema, f"replay:{projection.name}")
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+        raise ReplayRunningError(f"a replay of {projection.name!r} is already running")
 
 
 async def _follow(

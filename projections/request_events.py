@@ -41,26 +41,36 @@ class UnhandledEvent(LookupError):
     """A request event this read model does not know (a newer event type)."""
 
 
+# The same, as plain strings (an enum member's ``.value`` is a slow descriptor in a hot loop).
+_AFTER_VALUES: dict[str, str | None] = {k: v and v._value_ for k, v in _AFTER.items()}
+_AWAITING_PAYMENT, _CERTIFIED = S.AWAITING_PAYMENT._value_, S.CERTIFIED._value_
+_READY = S.READY_FOR_PICKUP._value_
+
+
 def status_after(name: str, state: dict[str, Any], current: str) -> str:
     """The request's status (its value) after event ``name`` with ``state``."""
     try:
-        after = _AFTER[name]
+        after = _AFTER_VALUES[name]
     except KeyError:
         raise UnhandledEvent(f"no rule for request event {name!r}") from None
     if after is not None:
-        return after.value
+        return after
     if name == "FeeAssessed" and state["total"] > 0:
-        return S.AWAITING_PAYMENT.value
-    if name == "PickupCentreChanged" and state["transfer"] and current == S.READY_FOR_PICKUP:
-        return S.CERTIFIED.value  # ready again once it arrives
+        return _AWAITING_PAYMENT
+    if name == "PickupCentreChanged" and state["transfer"] and current == _READY:
+        return _CERTIFIED  # ready again once it arrives
     return current
+
+
+_FINAL = frozenset(s._value_ for s in FINAL)
+_REFUNDABLE = frozenset({S.CANCELLED._value_, S.REJECTED._value_})
 
 
 def is_closed(status: str, paid: bool) -> bool:
     """Nothing more will happen (a cancelled or rejected paid request still awaits its refund)."""
-    if Status(status) in FINAL:
+    if status in _FINAL:
         return True
-    return status in (S.CANCELLED, S.REJECTED) and not paid
+    return status in _REFUNDABLE and not paid
 
 
 def syria_day(at: datetime) -> date:
@@ -70,7 +80,7 @@ def syria_day(at: datetime) -> date:
 
 def plain(value: Any) -> Any:
     """Enum members as their values, for columns."""
-    return value.value if isinstance(value, Enum) else value
+    return value._value_ if isinstance(value, Enum) else value
 
 
 def due_on(state: dict[str, Any]) -> date | None:

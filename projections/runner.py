@@ -86,11 +86,17 @@ class Runner:
                 if await self._try_lead(until):
                     return
                 delay = 0.05
+                await asyncio.sleep(self.standby_poll)  # another runner leads: ask again soon
             except CONNECTION_ERRORS as error:
                 log.warning("projection %s: connection lost (%s); retrying", self.name, error)
                 await self.store.pool.expire_connections()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+            except asyncpg.PostgresError as error:
+                # Outside a batch (its tables, its position): log loudly and try again later.
+                log.error("projection %s: %s; retrying in %.1fs", self.name, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _try_lead(self, until: int | None) -> bool:
         key = leader_key(self._schema, self.projection)
@@ -100,7 +106,6 @@ class Runner:
             locked = await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
             if not locked:
                 self.status = Status.STANDBY
-                await asyncio.sleep(self.standby_poll)
                 return False
             return await self._lead(conn, until)
         finally:

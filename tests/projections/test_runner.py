@@ -22,7 +22,7 @@ from khidma.projections.replay import rebuild
 from khidma.projections.runner import Runner, Status
 from khidma.projections.worker import ProjectionWorker
 
-from .helpers import catch_up, checksums
+from .helpers import catch_up, checksums, logged
 from .probe import TOPIC
 
 pytestmark = pytest.mark.projection
@@ -45,7 +45,7 @@ async def test_a_worker_follows_new_events_and_reports_lag(store: EventStore) ->
     await worker.start()
     try:
         summary = await load_demo(Khidma(store))
-        await store.sequencer.run_until_idle()
+        await logged(store)
         head = await store.head()
         assert await worker.wait_for("requests", head, timeout=30) >= head
         count = await store.pool.fetchval("SELECT count(*) FROM requests")
@@ -65,7 +65,7 @@ async def _bad_event(store: EventStore) -> int:
     """A submission whose state lacks every field: no request projection can apply it."""
     topic = "khidma.core.domain.request:ServiceRequest.Submitted"
     appended = await store.append(uuid.uuid4(), [NewEvent(topic, b'{"at": null}')], 0)
-    return (await store.sequenced(appended))[0]
+    return (await store.sequenced(appended, timeout=60))[0]
 
 
 async def test_an_event_a_projection_cannot_apply_stops_it_and_the_others_go_on(
@@ -76,7 +76,7 @@ async def test_an_event_a_projection_cannot_apply_stops_it_and_the_others_go_on(
     await load_demo(Khidma(store))  # a later day would add queue events; same day adds nothing
     queue_topic = "khidma.core.domain.queue:Queue.TicketRecalled"
     await store.append(uuid.uuid4(), [NewEvent(queue_topic, b"{}")], 0)
-    await store.sequencer.run_until_idle()
+    await logged(store)
     head = await store.head()
     runners = {p.name: Runner(store, p, batch=50) for p in projections()}
     await asyncio.gather(*(r.run(until=head) for r in runners.values()))
@@ -107,7 +107,7 @@ async def _probe_events(store: EventStore, n: int) -> int:
         await store.append(uuid.uuid4(), [NewEvent(TOPIC, b"{}")] * 1, 0)
         for _ in range(9):
             await store.append(uuid.uuid4(), [NewEvent(TOPIC, b"{}")], 0)
-    await store.sequencer.run_until_idle()
+    await logged(store)
     return await store.head()
 
 
