@@ -292,6 +292,8 @@ def verify_export(
         kind = record["kind"]
         if ended is not None:
             raise Unusable(f"line {number}: a record after the end")
+        if kind in ("checkpoint", "consistency") and position:
+            raise Unusable(f"line {number}: a {kind} after the events (they come first)")
         try:
             if kind == "checkpoint":
                 head = SignedHead.from_json(record)

@@ -156,3 +156,11 @@ def test_corrupt_lines_are_named(signer: Signer, tmp_path: Path, line: str, mess
     with pytest.raises(Unusable) as raised:
         check([header, line], signer, tmp_path)
     assert message in str(raised.value)
+
+
+def test_checkpoints_after_the_events_are_refused(
+    exported: list[str], signer: Signer, tmp_path: Path
+) -> None:
+    moved = [exported[0], *exported[4:-1], exported[1], exported[-1]]
+    with pytest.raises(Unusable, match="a checkpoint after the events"):
+        check(moved, signer, tmp_path)
