@@ -144,7 +144,14 @@ def decode_state(raw: dict[str, Any]) -> dict[str, Any]:
     """An event's state with its values decoded, but for the attributes in ``UNREAD``."""
     for key, value in raw.items():
         kind = type(value)
-        if (kind is dict or kind is list) and key not in UNREAD:
+        if kind is dict and key not in UNREAD:
+            tag = value.get("_type_")
+            data = value.get("_data_")
+            if tag is not None and len(value) == 2 and type(data) is str and tag in _TAGS:
+                raw[key] = _TAGS[tag](data)  # the usual case: an id, a moment, a date
+            else:
+                raw[key] = decode_value(value)
+        elif kind is list and key not in UNREAD:
             raw[key] = decode_value(value)
     return raw
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from khidma.core.domain.governorate import SYRIA_TIME
@@ -73,6 +74,7 @@ def is_closed(status: str, paid: bool) -> bool:
     return status in _REFUNDABLE and not paid
 
 
+@lru_cache(maxsize=8192)  # several projections ask for the day of the same event
 def syria_day(at: datetime) -> date:
     """The calendar day in Syria of a moment (centres and reports count days there)."""
     return at.astimezone(SYRIA_TIME).date()

@@ -21,6 +21,7 @@ from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
 from khidma.projections.runner import Runner, Status
 from khidma.projections.worker import ProjectionWorker
+from tests.core.app.request_world import World
 
 from .helpers import catch_up, checksums, logged
 from .probe import TOPIC
@@ -40,20 +41,25 @@ async def test_a_rebuild_equals_the_incremental_result(store: EventStore) -> Non
     assert await checksums(store) == incremental
 
 
-async def test_a_worker_follows_new_events_and_reports_lag(store: EventStore) -> None:
+async def test_a_worker_follows_new_events_and_reports_lag(world: World) -> None:
+    store = world.store
     worker = ProjectionWorker(store, ["requests"], standby_poll=0.05)
     await worker.start()
     try:
-        summary = await load_demo(Khidma(store))
+        for _ in range(3):
+            await world.issued()
         await logged(store)
         head = await store.head()
         assert await worker.wait_for("requests", head, timeout=30) >= head
-        count = await store.pool.fetchval("SELECT count(*) FROM requests")
-        assert count == len(summary.requests)
+        assert await store.pool.fetchval("SELECT count(*) FROM requests") == 3
         lag = (await worker.lag())["requests"]
-        assert lag.events == 0
+        assert lag.events == 0 and lag.seconds == 0
     finally:
         await worker.stop()
+    await world.file()  # nobody follows now: the lag shows it
+    await logged(store)
+    lag = (await worker.lag())["requests"]
+    assert lag.events == 2 and lag.seconds > 0
 
 
 async def test_waiting_past_the_head_times_out_naming_the_projection(store: EventStore) -> None:
@@ -73,7 +79,6 @@ async def test_an_event_a_projection_cannot_apply_stops_it_and_the_others_go_on(
 ) -> None:
     await load_demo(Khidma(store))
     bad = await _bad_event(store)
-    await load_demo(Khidma(store))  # a later day would add queue events; same day adds nothing
     queue_topic = "khidma.core.domain.queue:Queue.TicketRecalled"
     await store.append(uuid.uuid4(), [NewEvent(queue_topic, b"{}")], 0)
     await logged(store)
