@@ -9,7 +9,9 @@ from typing import Any
 import strawberry
 
 from khidma.core.app import Actor
+from khidma.core.app.permissions import allow
 
+from ..permissions.table import MUTATIONS
 from .errors import EXPECTED, Failure, NotAllowed, failure
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ async def run(info: strawberry.Info, call: Call) -> dict[str, Any] | Failure:
     if actor is None:
         return NotAllowed(action=info.field_name, message="sign in first (a bearer token)")
     try:
+        # The role table first, so that no input is looked at for a role that may not run it.
+        allow(actor, MUTATIONS[info.field_name])
         return await call(actor)
     except EXPECTED as error:
         return failure(error)
