@@ -1,0 +1,219 @@
+"""A frontend's day, against the real server process over HTTP and WebSocket.
+
+A citizen files and pays for a criminal-record certificate on the portal, the agency answers
+later, a clerk certifies it and marks it ready, the citizen hears of it on the subscription,
+and a first-degree relative collects it.
+
+The agency's answer and the payment confirmation come through the API as the agency's and
+the payment relay's service accounts (roles ``agency`` and ``system``): ``khidma serve`` does
+not run the plugins' dispatcher yet, which would carry them from the sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from khidma.core.app.demo_data import KHALED, SAMI, clerk_of
+from tests.database import drop_schema, new_schema_name, test_database_url
+from tests.e2e.test_cli import KHIDMA, clean_env, free_port, wait_healthy
+
+CLERK = clerk_of("HMS-01", "justice")
+RELATIVE = KHALED
+
+
+class Server:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.schema = new_schema_name()
+        self.env = clean_env(
+            KHIDMA_DATABASE_URL=test_database_url(),
+            KHIDMA_DB_SCHEMA=self.schema,
+            KHIDMA_DATA_DIR=str(tmp / "data"),
+        )
+        self.cwd = tmp
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def token(self, *args: str) -> str:
+        """``khidma token`` as a developer runs it (the same key file as the server)."""
+        done = subprocess.run(
+            [*KHIDMA, "token", *args],
+            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("graphql")
+    found = Server(tmp)
+    process = subprocess.Popen(
+        [*KHIDMA, "demo", "--port", str(found.port)],
+        cwd=tmp, env=found.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_healthy(found.port, process)
+        yield found
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        drop_schema(found.schema)
+    assert process.returncode == 0, stderr
+
+
+async def gql(
+    client: httpx.AsyncClient, token: str | None, query: str, **variables: Any
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def key() -> str:
+    return f"e2e-{uuid.uuid4()}"
+
+
+async def subscribe(url: str, token: str, number: str) -> AsyncIterator[dict[str, Any]]:
+    ws: ClientConnection
+    async with connect(
+        url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:  # type: ignore[arg-type]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        query = (
+            "subscription S($n: String!) { requestUpdated(trackingNumber: $n)"
+            " { trackingNumber status timeline { event text { ar en } } } }"
+        )
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": {"n": number}},
+                }
+            )
+        )
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+                continue
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+            yield message["payload"]["data"]["requestUpdated"]
+
+
+async def test_a_criminal_record_from_the_portal_to_a_relative(server: Server) -> None:
+    admin = server.token("--role", "admin")
+    citizen = server.token("--role", "citizen", "--national-number", SAMI, "--channel", "portal")
+    clerk = server.token(
+        "--role", "clerk", "--staff-number", CLERK.staff_number, "--centre", "HMS-01",
+        "--agency", "justice",
+    )  # fmt: skip
+    agency = server.token("--role", "agency", "--agency", "justice")
+    payments = server.token("--role", "system")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        # The catalog lets first-degree relatives collect this certificate from now on.
+        updated = await gql(
+            http, admin,
+            """mutation U($key: String!) { updateService(idempotencyKey: $key,
+                code: "justice.criminal_record",
+                changes: {collectors: ["self", "first_degree_relative", "proxy"]}) {
+                __typename ... on AdminPayload { service { collectors } } } }""",
+            key=key(),
+        )  # fmt: skip
+        assert "first_degree_relative" in updated["updateService"]["service"]["collectors"]
+
+        filed = await gql(
+            http, citizen,
+            """mutation F($key: String!) { submitRequest(idempotencyKey: $key,
+                serviceCode: "justice.criminal_record", form: {purpose: "employment"},
+                delivery: "pickup", pickupCentre: "HMS-01") {
+                __typename ... on RequestPayload { request { trackingNumber status feeTotal } }
+                ... on ValidationError { field message } } }""",
+            key=key(),
+        )  # fmt: skip
+        request = filed["submitRequest"]["request"]
+        number = request["trackingNumber"]
+        assert request["status"] == "awaiting_payment"
+
+        updates = subscribe(server.url, citizen, number)
+        first = await asyncio.wait_for(anext(updates), 30)
+        assert first["status"] == "awaiting_payment"
+
+        async def act(token: str, mutation: str, **arguments: Any) -> str:
+            extra = "".join(f", {name}: {json.dumps(value)}" for name, value in arguments.items())
+            data = await gql(
+                http, token,
+                f"""mutation A($key: String!, $n: String!) {{ {mutation}(idempotencyKey: $key,
+                    trackingNumber: $n{extra}) {{ __typename
+                    ... on RequestPayload {{ request {{ status }} }}
+                    ... on ValidationError {{ field message }}
+                    ... on InvalidTransition {{ message }} ... on NotAllowed {{ message }} }} }}""",
+                key=key(), n=number,
+            )  # fmt: skip
+            result = data[mutation]
+            assert result["__typename"] == "RequestPayload", (mutation, result)
+            return result["request"]["status"]
+
+        assert await act(
+            payments, "recordPayment", paymentRef="SEP-E2E-1", provider="sep",
+            amount=request["feeTotal"],
+        ) == "paid"  # fmt: skip
+        assert await act(clerk, "forwardRequest") == "sent_to_agency"
+        assert await act(agency, "recordAgencyAnswer", documentReference="CR-2026-77") == "issued"
+        assert await act(clerk, "certifyDocument") == "certified"
+        assert await act(clerk, "markReady") == "ready_for_pickup"
+
+        heard = [first["status"]]
+        while heard[-1] != "ready_for_pickup":
+            heard.append((await asyncio.wait_for(anext(updates), 30))["status"])
+        assert heard[0] == "awaiting_payment" and heard[-1] == "ready_for_pickup"
+        await updates.aclose()
+
+        # The relative must be named as one; the clerk checks who takes the document.
+        wrong = await gql(
+            http, clerk,
+            """mutation H($key: String!, $n: String!, $nn: String!) { handOver(
+                idempotencyKey: $key, trackingNumber: $n, recipient: "self",
+                recipientNationalNumber: $nn) { __typename } }""",
+            key=key(), n=number, nn=RELATIVE,
+        )  # fmt: skip
+        assert wrong["handOver"]["__typename"] == "NotAllowed"
+        assert await act(
+            clerk, "handOver", recipient="first_degree_relative",
+            recipientNationalNumber=RELATIVE, relation="father",
+        ) == "collected"  # fmt: skip
+
+        tracked = await gql(
+            http,
+            citizen,
+            "query T($n: String!) { request(trackingNumber: $n) { status collectedBy"
+            " timeline { event text { ar en } } } }",
+            n=number,
+        )
+        assert tracked["request"]["status"] == "collected"
+        events = [e["event"] for e in tracked["request"]["timeline"]]
+        assert events[0] == "Submitted" and "Collected" in events
+
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        metrics = await http.get("/metrics")
+        assert "khidma_http_requests_total" in metrics.text
