@@ -1,0 +1,257 @@
+"""The tracking query through khidma's GraphQL API, beside a bare Starlette + asyncpg endpoint.
+
+The query is what the portal and the app ask most: a request by tracking number with its
+timeline. khidma answers it through the whole stack (uvicorn, Starlette, the bearer token,
+strawberry with its parser and validation caches, the permission rule, DataLoaders over the
+``requests`` and ``request_timeline`` projections); the bare endpoint reads the same two tables
+with asyncpg and returns the same JSON. Both run as their own uvicorn process with the same
+settings (one worker, the same pool size), driven by ``--connections`` keep-alive HTTP
+connections from this process, in interleaved rounds.
+
+    .venv/bin/python benchmarks/graphql.py [--quick] [--connections 32] [--seconds S]
+
+The database is ``--database-url``, else ``KHIDMA_DATABASE_URL``, else a throwaway embedded
+PostgreSQL; the demo data is loaded into a schema of its own. The last line is a JSON summary.
+"""
+
+from __future__ import annotations
+
+# isort: skip_file
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from append import drop_schema, schema_name, target_database
+
+# This file is named graphql.py: keep its folder off the path, or ``import graphql`` (by
+# strawberry) would find this script instead of graphql-core.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from khidma.core.app import Khidma  # noqa: E402
+from khidma.core.app.demo import load_demo  # noqa: E402
+from khidma.core.bootstrap import open_store  # noqa: E402
+from khidma.core.config import Settings  # noqa: E402
+from khidma.core.events.database import create_pool  # noqa: E402
+from khidma.projections.worker import ProjectionWorker  # noqa: E402
+
+QUERY = """query Track($n: String!) {
+  request(trackingNumber: $n) {
+    trackingNumber status feeTotal dueOn
+    timeline { at event text { ar en } }
+  }
+}"""
+POOL = 10
+
+
+def _settings(url: str, schema: str, data_dir: str) -> Settings:
+    return Settings(
+        database_url=url, db_schema=schema, pool_min_size=POOL, pool_max_size=POOL,
+        data_dir=Path(data_dir),
+    )  # fmt: skip
+
+
+def bare_app(settings: Settings) -> Starlette:
+    """The same JSON from the same tables, with nothing in between."""
+    state: dict[str, asyncpg.Pool] = {}
+
+    async def track(request: Request) -> Response:
+        body = json.loads(await request.body())
+        number = body["variables"]["n"]
+        pool = state["pool"]
+        row = await pool.fetchrow(
+            "SELECT request_id, tracking_number, status, fee_total, due_on FROM requests"
+            " WHERE tracking_number = $1",
+            number,
+        )
+        data: dict[str, Any] = {"request": None}
+        if row is not None:
+            timeline = await pool.fetch(
+                "SELECT at, event, text_ar, text_en FROM request_timeline WHERE request_id = $1"
+                " ORDER BY version",
+                row["request_id"],
+            )
+            data["request"] = {
+                "trackingNumber": row["tracking_number"],
+                "status": row["status"],
+                "feeTotal": row["fee_total"],
+                "dueOn": row["due_on"].isoformat() if row["due_on"] else None,
+                "timeline": [
+                    {
+                        "at": t["at"].isoformat(),
+                        "event": t["event"],
+                        "text": {"ar": t["text_ar"], "en": t["text_en"]},
+                    }
+                    for t in timeline
+                ],
+            }
+        return Response(json.dumps({"data": data}), media_type="application/json")
+
+    async def lifespan(_app: Starlette):  # type: ignore[no-untyped-def]
+        assert settings.database_url
+        state["pool"] = await create_pool(settings.database_url, settings)
+        yield
+        await state["pool"].close()
+
+    return Starlette(routes=[Route("/graphql", track, methods=["POST"])], lifespan=lifespan)
+
+
+async def serve(kind: str, settings: Settings, port: int) -> None:
+    """One server process: khidma's app or the bare one."""
+    config: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning"}
+    if kind == "bare":
+        await uvicorn.Server(uvicorn.Config(bare_app(settings), **config)).serve()
+        return
+    from khidma.schema.app import create_app
+
+    assert settings.database_url
+    async with open_store(settings.database_url, settings) as store:
+        app = create_app(store, settings.database_url)
+        await uvicorn.Server(uvicorn.Config(app, **config)).serve()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(kind: str, url: str, schema: str, data_dir: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, "--port", str(port), "--database-url", url,
+         "--schema", schema, "--data-dir", data_dir],
+        env={k: v for k, v in os.environ.items() if not k.startswith("KHIDMA_")},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/graphql", json={}, timeout=1)
+            return process, port
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the {kind} server did not start")
+
+
+async def drive(
+    port: int, token: str | None, numbers: list[str], connections: int, seconds: float
+) -> tuple[float, list[float]]:
+    """Requests per second and latencies (ms) over ``seconds`` after a short warm-up."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    latencies: list[float] = []
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, headers=headers, timeout=30
+    ) as client:
+        warm_until = time.perf_counter() + min(2.0, seconds / 4)
+        stop_at = warm_until + seconds
+
+        async def one(i: int) -> None:
+            n = i
+            while (now := time.perf_counter()) < stop_at:
+                number = numbers[n % len(numbers)]
+                n += connections
+                response = await client.post(
+                    "/graphql", json={"query": QUERY, "variables": {"n": number}}
+                )
+                body = response.json()
+                assert response.status_code == 200 and body["data"]["request"], body
+                if now >= warm_until:
+                    latencies.append((time.perf_counter() - now) * 1000)
+
+        await asyncio.gather(*(one(i) for i in range(connections)))
+    return len(latencies) / seconds, latencies
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1) if ordered else 0.0
+
+
+async def prepare(url: str, schema: str, data_dir: str) -> list[str]:
+    settings = _settings(url, schema, data_dir)
+    async with open_store(url, settings) as store:
+        summary = await load_demo(Khidma(store))
+        worker = ProjectionWorker(store)
+        await worker.start()
+        await store.sequencer.run_once()
+        await worker.wait_for_all(await store.head(), timeout=120)
+        await worker.stop()
+    return [r.tracking_number for r in summary.requests]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="under a minute")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, help="per round (default 10; quick 5)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3; quick 2)")
+    parser.add_argument("--database-url", help="default: KHIDMA_DATABASE_URL, else embedded")
+    parser.add_argument("--serve", choices=["khidma", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        settings = _settings(args.database_url, args.schema, args.data_dir)
+        asyncio.run(serve(args.serve, settings, args.port))
+        return
+    seconds = args.seconds or (5.0 if args.quick else 10.0)
+    rounds = args.rounds or (2 if args.quick else 3)
+    with target_database(args.database_url) as url, tempfile.TemporaryDirectory() as data_dir:
+        schema = schema_name("graphql")
+        try:
+            numbers = asyncio.run(prepare(url, schema, data_dir))
+            from khidma.schema.auth import Tokens
+
+            token = Tokens(_settings(url, schema, data_dir)).mint("auditor")
+            khidma, khidma_port = _start("khidma", url, schema, data_dir)
+            bare, bare_port = _start("bare", url, schema, data_dir)
+            results: dict[str, list[tuple[float, list[float]]]] = {"khidma": [], "bare": []}
+            try:
+                for r in range(rounds):
+                    for kind, port, tok in (
+                        ("bare", bare_port, None), ("khidma", khidma_port, token)
+                    ):  # fmt: skip
+                        got = asyncio.run(drive(port, tok, numbers, args.connections, seconds))
+                        results[kind].append(got)
+                        print(f"round {r + 1} {kind}: {got[0]:.0f} req/s, p99 {p99(got[1])} ms")
+            finally:
+                for process in (khidma, bare):
+                    process.terminate()
+                    process.wait(timeout=30)
+        finally:
+            asyncio.run(drop_schema(url, schema))
+    khidma_rps = sum(r for r, _ in results["khidma"]) / rounds
+    bare_rps = sum(r for r, _ in results["bare"]) / rounds
+    summary = {
+        "benchmark": "graphql",
+        "khidma_rps": round(khidma_rps, 1),
+        "bare_rps": round(bare_rps, 1),
+        "ratio": round(khidma_rps / bare_rps, 2) if bare_rps else None,
+        "p99_ms": p99([x for _, lat in results["khidma"] for x in lat]),
+        "bare_p99_ms": p99([x for _, lat in results["bare"] for x in lat]),
+        "connections": args.connections,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
