@@ -55,7 +55,7 @@ def test_every_hook_is_documented_and_typed() -> None:
 def test_builtins_are_registered_through_the_same_hooks(offline_settings: Settings) -> None:
     manager = create_manager(offline_settings, entry_points=False)
     names = {name for name, _ in manager.list_name_plugin()}
-    assert {"builtin.civil_registry", "builtin.justice", "builtin.payments", "builtin.post"} <= names
+    assert {"builtin.civil_registry", "builtin.justice", "builtin.payments"} <= names
     assert {"builtin.sms", "builtin.email", "builtin.app"} <= names
     connectors = Connectors(manager, offline_settings)
     handling = {s.offer.agency: s.offer.handling for s in connectors.services}
@@ -68,14 +68,16 @@ def test_builtins_are_registered_through_the_same_hooks(offline_settings: Settin
 
 def test_a_duplicate_service_code_is_refused_naming_the_plugin(offline_settings: Settings) -> None:
     first, second = Offering(offer()), Offering(offer())
-    with pytest.raises(PluginError, match="traffic.fine_statement") as refused:
-        create_manager(offline_settings, plugins=[first, second], builtins=False, entry_points=False)
+    with pytest.raises(PluginError, match=r"traffic\.fine_statement") as refused:
+        create_manager(
+            offline_settings, plugins=[first, second], builtins=False, entry_points=False
+        )
     assert refused.value.plugin in {str(id(first)), str(id(second))}
 
 
 def test_a_code_already_offered_by_a_builtin_is_refused(offline_settings: Settings) -> None:
     plugin = Offering(offer("civil.birth_statement"))
-    with pytest.raises(PluginError, match="builtin.civil_registry"):
+    with pytest.raises(PluginError, match=r"builtin\.civil_registry"):
         create_manager(offline_settings, plugins=[plugin], entry_points=False)
 
 
