@@ -18,7 +18,7 @@ from khidma.schema.auth.cli import token_command
 
 from .audit.cli import add_arguments as add_audit_arguments
 from .audit.cli import audit_command
-from .bootstrap import load_demo_data, migrate_database, serve
+from .bootstrap import load_demo_data, migrate_database, run_dispatcher, serve
 from .config import Settings, SettingsError
 from .events.embedded import database_url
 
@@ -42,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_token_arguments(commands)
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("plugins", help="list plugins, their services and their health")
+    dispatch = commands.add_parser(
+        "dispatch", help="run the dispatcher and the agencies' callback endpoints only"
+    )
+    dispatch.add_argument("--host", help="interface for the callbacks (default 127.0.0.1)")
+    dispatch.add_argument("--port", type=int, help="TCP port for the callbacks (default 8000)")
     sandbox = commands.add_parser("sandbox", help="serve the agency simulator on 127.0.0.1")
     add_sandbox_arguments(sandbox)
     add_projection_arguments(commands)
@@ -70,10 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.no_serve:
                     return 0
             workers = not getattr(args, "no_workers", False)
-            asyncio.run(serve(dsn, settings, host, port, workers))
+            demo_sandbox = args.command == "demo"
+            asyncio.run(serve(dsn, settings, host, port, workers, sandbox=demo_sandbox))
         return 0
     if args.command == "token":
         return token_command(settings, args)
+    if args.command == "dispatch":
+        with database_url(settings) as dsn:
+            asyncio.run(
+                run_dispatcher(
+                    dsn, settings, args.host or settings.host, args.port or settings.port
+                )
+            )
+        return 0
     if args.command == "plugins":
         return asyncio.run(plugins_report(settings))
     if args.command == "sandbox":
