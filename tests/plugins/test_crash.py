@@ -1,4 +1,4 @@
-"""The dispatcher process killed with SIGKILL mid-dispatch and restarted: nothing lost or doubled."""
+"""The dispatcher process killed by SIGKILL mid-dispatch and restarted: nothing lost or doubled."""
 
 from __future__ import annotations
 
