@@ -9,7 +9,7 @@ import pluggy
 
 from khidma.core.config import Settings
 
-from .manager import OfferedService, plugin_name, resolve, services
+from .manager import OfferedService, per_plugin, resolve, services
 from .types import (
     AgencyAnswer,
     AgencySubmission,
@@ -102,10 +102,9 @@ class Connectors:
     async def health(self) -> list[tuple[str, Health]]:
         """(plugin, health) for every part every plugin reports on."""
         reports: list[tuple[str, Health]] = []
-        for impl in reversed(self.hook.khidma_health.get_hookimpls()):
-            found = await resolve(impl.function())
-            for entry in found or ():
-                reports.append((plugin_name(self.manager, impl.plugin), entry))
+        for plugin, result in per_plugin(self.manager, "khidma_health"):
+            for entry in await resolve(result) or ():
+                reports.append((plugin, entry))
         return reports
 
     def agencies(self) -> Sequence[str]:

@@ -82,9 +82,7 @@ def services(manager: pluggy.PluginManager) -> list[OfferedService]:
     """Every plugin's service offers, checked: PluginError names the plugin at fault."""
     found: dict[str, OfferedService] = {}
     trial = Catalog.create(at=datetime(2000, 1, 1, tzinfo=UTC))
-    for impl in reversed(manager.hook.khidma_services.get_hookimpls()):
-        name = plugin_name(manager, impl.plugin)
-        offers = impl.function()
+    for name, offers in per_plugin(manager, "khidma_services"):
         if not isinstance(offers, Iterable) or isinstance(offers, str | bytes):
             raise PluginError(name, "khidma_services must return a list of ServiceOffer")
         for offer in offers:
@@ -101,6 +99,18 @@ def services(manager: pluggy.PluginManager) -> list[OfferedService]:
                 raise PluginError(name, f"service {offer.code!r}: {error}") from None
             found[offer.code] = OfferedService(name, offer)
     return list(found.values())
+
+
+def per_plugin(manager: pluggy.PluginManager, hook: str) -> list[tuple[str, Any]]:
+    """Call ``hook`` plugin by plugin (through the manager, so monitoring sees every call):
+    (plugin name, its result) in registration order, results that are None left out."""
+    impls = getattr(manager.hook, hook).get_hookimpls()
+    found: list[tuple[str, Any]] = []
+    for impl in impls:
+        others = [i.plugin for i in impls if i.plugin is not impl.plugin]
+        caller = manager.subset_hook_caller(hook, remove_plugins=others)
+        found.extend((plugin_name(manager, impl.plugin), result) for result in caller())
+    return found
 
 
 def hook_names(manager: pluggy.PluginManager) -> list[str]:
