@@ -130,12 +130,6 @@ async def scan_log(pool: asyncpg.Pool, report: AuditReport) -> tuple[list[bytes]
     append_leaf = leaves.append
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         head = await conn.fetchval(_HEAD)
-        # Walk the log's index and look each event up: rows stream out in order from the
-        # first, where a hash join sorted the whole log (on disk) before the first row.
-        await conn.execute(
-            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
-            " SET LOCAL enable_sort = off"
-        )
         async for rows in _pages(conn, head):
             if previous is not None and _contiguous(rows, expected):
                 # The usual page: every row present, in order: checked a column at a time.
