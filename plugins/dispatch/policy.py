@@ -42,6 +42,11 @@ class CircuitBreaker:
             return True
         return False
 
+    def remaining(self, system: str) -> float:
+        """Seconds until ``system``'s open circuit lets a trial call through (0 if closed)."""
+        opened = self._opened.get(system)
+        return 0.0 if opened is None else max(0.0, self.cooldown - (self.clock() - opened))
+
     def is_open(self, system: str) -> bool:
         return system in self._opened
 

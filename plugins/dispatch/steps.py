@@ -58,13 +58,26 @@ class Steps:
 
     # -- calling out ---------------------------------------------------------------------
 
-    async def call(self, system: str, action: Callable[[], Awaitable[T]]) -> T:
-        """Call ``system`` with retries, backoff and the breaker; Failed when it gives up."""
+    async def call(
+        self, system: str, action: Callable[[], Awaitable[T]], *, fail_fast: bool = False
+    ) -> T:
+        """Call ``system`` with retries, backoff and the breaker; Failed when it gives up.
+
+        While the system's circuit is open an attempt waits for the trial call, unless
+        ``fail_fast`` (a direct-access agency: its request falls back to reply-later at once).
+        """
         attempts = self.settings.dispatch_attempts
         last = "no attempt"
         for attempt in range(1, attempts + 1):
             if not self.breaker.allow(system):
-                raise Failed(system, f"circuit open after: {last}", attempt - 1, circuit_open=True)
+                if fail_fast:
+                    raise Failed(
+                        system, f"circuit open after: {last}", attempt - 1, circuit_open=True
+                    )
+                await asyncio.sleep(self.breaker.remaining(system))
+                if not self.breaker.allow(system):
+                    last = "circuit open"
+                    continue
             try:
                 result = await action()
             except ConnectorError as error:
@@ -211,7 +224,11 @@ class Steps:
             agency_reference=reference,
         )
         try:
-            answer = await self.call(agency, lambda: self.connectors.submit(agency, submission))
+            answer = await self.call(
+                agency,
+                lambda: self.connectors.submit(agency, submission),
+                fail_fast=request.direct_access,
+            )
         except Failed as failed:
             if request.direct_access and not failed.refused:
                 await self.fall_back(request)

@@ -79,8 +79,8 @@ class Watcher:
                 return True
             ref = dispatch.payment["payment_ref"]
             provider = dispatch.payment["provider"]
-            status = await steps.call(
-                "payments", lambda: steps.connectors.payment_status(ref, provider)
+            status = await steps.call(  # the next tick tries again: never wait here
+                "payments", lambda: steps.connectors.payment_status(ref, provider), fail_fast=True
             )
             await steps.record_paid(status, provider)
             return True
@@ -90,7 +90,7 @@ class Watcher:
         if request.status is S.AGENCY_PROCESSING and request.agency_reference:
             agency, reference = request.agency_code, request.agency_reference
             answer = await steps.call(
-                agency, lambda: steps.connectors.poll(agency, number, reference)
+                agency, lambda: steps.connectors.poll(agency, number, reference), fail_fast=True
             )
             # A poll may predate information the citizen has just given: polls only bring
             # final answers; questions come with the submission or by callback.
