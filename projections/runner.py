@@ -71,6 +71,7 @@ class Runner:
         self.status = Status.STARTING
         self.position = 0
         self.error: str | None = None
+        self._stopping = asyncio.Event()
         self._schema = store.settings.db_schema
         self._channel = f"khidma_projections_{self._schema}"
 
@@ -78,21 +79,29 @@ class Runner:
     def name(self) -> str:
         return self.projection.name
 
+    def stop(self) -> None:
+        """Finish the batch at hand, let go of the lead and return from :meth:`run`."""
+        self._stopping.set()
+        self.store.progress.fire()  # wake a runner waiting for new events
+
     async def run(self, until: int | None = None) -> None:
-        """Lead when possible and follow the log; return once past ``until``, or on failure."""
+        """Lead when possible and follow the log; return past ``until``, on failure or stop."""
         delay = 0.05
-        while self.status is not Status.FAILED:
+        while self.status is not Status.FAILED and not self._stopping.is_set():
             try:
                 if await self._try_lead(until):
                     return
                 delay = 0.05
-                await asyncio.sleep(self.standby_poll)  # another runner leads: ask again soon
+                with contextlib.suppress(TimeoutError):  # another runner leads: ask again soon
+                    await asyncio.wait_for(self._stopping.wait(), self.standby_poll)
             except CONNECTION_ERRORS as error:
+                _raise_if_cancelled()
                 log.warning("projection %s: connection lost (%s); retrying", self.name, error)
                 await self.store.pool.expire_connections()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             except asyncpg.PostgresError as error:
+                _raise_if_cancelled()
                 # Outside a batch (its tables, its position): log loudly and try again later.
                 log.error("projection %s: %s; retrying in %.1fs", self.name, error, delay)
                 await asyncio.sleep(delay)
@@ -112,15 +121,19 @@ class Runner:
             await self._release(conn, key, locked)
 
     async def _release(self, conn: asyncpg.Connection, key: int, locked: bool) -> None:
-        # Pooled connections keep their session: a lock left behind would outlive this runner.
+        """Unlock and give the connection back; never raises, so a cancellation stays one.
+
+        Pooled connections keep their session: a lock left behind would outlive this runner,
+        so a connection that cannot unlock (a cancelled query still on it) is closed instead.
+        """
         try:
             if locked and not conn.is_closed():
                 await conn.execute("SELECT pg_advisory_unlock($1)", key)
         except (*CONNECTION_ERRORS, asyncpg.PostgresError, asyncio.CancelledError):
             conn.terminate()
-            raise
         finally:
-            await self.store.pool.release(conn)
+            with contextlib.suppress(*CONNECTION_ERRORS, asyncio.CancelledError):
+                await self.store.pool.release(conn)
 
     async def _lead(self, conn: asyncpg.Connection, until: int | None) -> bool:
         state = await storage.ensure(conn, self._schema, self.projection)
@@ -144,7 +157,7 @@ class Runner:
             await storage.clear_error(conn, self.projection)
         read: asyncio.Task[list[RecordedEvent]] | None = None
         try:
-            while until is None or self.position < until:
+            while (until is None or self.position < until) and not self._stopping.is_set():
                 token = self.store.progress.token()
                 if read is None:
                     read = asyncio.create_task(self.store.read_all(self.position, self.batch))
@@ -265,6 +278,13 @@ class Runner:
         )
         assert row is not None
         return Lag(events=max(0, int(row["events"])), seconds=float(row["seconds"]))
+
+
+def _raise_if_cancelled() -> None:
+    """A cancelled query can surface as a connection error: stopping must still stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _undecodable(record: RecordedEvent) -> Decoded:

@@ -50,12 +50,17 @@ class ProjectionWorker:
             for name, runner in self.runners.items()
         ]
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let each runner finish its batch and let go; cancel those busy after ``timeout``."""
+        for runner in self.runners.values():
+            runner.stop()
+        if self._tasks:
+            _, busy = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in busy:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks = []
 
     async def run(self) -> None:

@@ -19,7 +19,7 @@ from khidma.core.events import EventStore, NewEvent
 from khidma.projections.positions import Positions
 from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
-from khidma.projections.runner import Runner, Status
+from khidma.projections.runner import Runner, Status, leader_key
 from khidma.projections.worker import ProjectionWorker
 from tests.core.app.request_world import World
 
@@ -158,3 +158,22 @@ async def test_two_processes_never_both_apply_and_a_kill_mid_batch_loses_and_dou
     applied = await _lines(log, 0)
     killed_batch = applied[len([p for p, _ in applied if p == leader]) - 1][1]
     assert pids[killed_batch - 1] == survivor.pid, "the killed batch was not rolled back"
+
+
+async def test_a_worker_stops_whenever_it_is_stopped(world: World) -> None:
+    for _ in range(3):
+        await world.issued()
+    await logged(world.store)
+    for delay in (0.0, 0.005, 0.01, 0.02, 0.05, 0.1):
+        worker = ProjectionWorker(world.store, batch=1)
+        await worker.start()
+        await asyncio.sleep(delay)
+        # A cancelled query may surface as a connection error; stopping must still stop.
+        await asyncio.wait_for(worker.stop(), timeout=60)
+        keys = [leader_key(world.store.settings.db_schema, p) for p in projections()]
+        held = await world.store.pool.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = ANY($1::bigint[])",
+            keys,
+        )
+        assert held == 0, f"a stopped runner kept its leader lock (stopped after {delay}s)"
