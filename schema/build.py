@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.schema.config import StrawberryConfig
 
 from khidma.core.config import Settings
@@ -21,6 +14,7 @@ from .centres.queries import CentreQueries
 from .centres.types import Centre
 from .citizens.mutations import CitizenMutations
 from .citizens.queries import CitizenQueries
+from .limits import extensions
 from .node import NodeQueries
 from .queues.mutations import QueueMutations
 from .requests.mutations import RequestMutations
@@ -51,12 +45,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=[Request, Service, Centre],
         config=StrawberryConfig(auto_camel_case=True),
-        # Factories: a fresh extension per request (the caches live at module level).
-        extensions=[
-            lambda: MaxTokensLimiter(max_token_count=limits.max_query_tokens),
-            lambda: QueryDepthLimiter(max_depth=limits.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_query_aliases),
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-        ],
+        extensions=extensions(limits),
     )

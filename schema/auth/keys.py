@@ -1,7 +1,7 @@
 """Signing keys: an HS256 key generated at first start (embedded default), or a JWKS.
 
-Production configures ``KHIDMA_JWKS_URL`` (RS256 or EdDSA keys of the identity provider; a
-``file://`` URL works too); without it khidma signs and verifies with a random HS256 key it
+Production configures ``KHIDMA_JWKS_URL`` (the identity provider's RS256 or EdDSA keys, over
+HTTP(S)); without it khidma signs and verifies with a random HS256 key it
 writes once to ``KHIDMA_JWT_KEY_FILE`` (default ``$KHIDMA_DATA_DIR/jwt.key``, mode 0600).
 """
 

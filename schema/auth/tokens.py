@@ -23,6 +23,8 @@ from khidma.core.domain.roles import Role
 
 from .keys import ASYMMETRIC, JwksKeys, load_or_create_hs256_key
 
+_REMEMBERED = 10_000  # verified tokens kept (each until it expires)
+
 
 class TokenError(Exception):
     """The bearer token is missing a claim, expired, badly signed or otherwise unusable."""
@@ -95,6 +97,7 @@ class Tokens:
         self.hours = settings.token_hours
         self._jwks = JwksKeys(settings.jwks_url) if settings.jwks_url else None
         self._secret = None if self._jwks else load_or_create_hs256_key(settings.jwt_key_path)
+        self._verified: dict[str, tuple[Actor, float]] = {}
 
     def mint(self, role: Role | str, subject: uuid.UUID | str | None = None, **scope: Any) -> str:
         """A signed development token (HS256; with a JWKS, the identity provider mints)."""
@@ -104,7 +107,13 @@ class Tokens:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Actor:
-        """The actor of a valid token (blocking on a first JWKS fetch: see ``averify``)."""
+        """The actor of a valid token (blocking on a first JWKS fetch: see ``averify``).
+
+        A token verified before is not verified again until it expires (an LRU of them).
+        """
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.key_for(token).key
@@ -120,9 +129,13 @@ class Tokens:
             )
         except jwt.PyJWTError as error:
             raise TokenError(str(error)) from None
-        return actor_from_claims(claims)
+        actor = actor_from_claims(claims)
+        if len(self._verified) >= _REMEMBERED:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (actor, float(claims["exp"]))
+        return actor
 
     async def averify(self, token: str) -> Actor:
-        if self._jwks is not None:
+        if self._jwks is not None and token not in self._verified:
             return await asyncio.to_thread(self.verify, token)
         return self.verify(token)
