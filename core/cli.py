@@ -14,7 +14,7 @@ from khidma.plugins.sandbox.cli import sandbox_command
 from khidma.projections.cli import add_arguments as add_projection_arguments
 from khidma.projections.cli import replay_command, worker_command
 from khidma.schema.auth.cli import add_arguments as add_token_arguments
-from khidma.schema.auth.cli import token_command
+from khidma.schema.auth.cli import demo_tokens, token_command
 
 from .audit.cli import add_arguments as add_audit_arguments
 from .audit.cli import audit_command
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with database_url(settings) as dsn:
             if args.command == "demo":
                 summary = asyncio.run(load_demo_data(dsn, settings))
-                print("\n".join(summary.lines()), flush=True)
+                print("\n".join(summary.lines() + demo_tokens(settings)), flush=True)
                 if args.no_serve:
                     return 0
             workers = not getattr(args, "no_workers", False)

@@ -98,10 +98,12 @@ class PersistedQueryMiddleware:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
+        data = None
+        if b"persistedQuery" in body:  # most requests carry their query: no second parse
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
         if isinstance(data, dict) and "extensions" in data:
             error = self.queries.resolve(data)
             if error is not None:

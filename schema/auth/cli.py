@@ -41,3 +41,30 @@ def token_command(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(token)
     return 0
+
+
+def demo_tokens(settings: Settings) -> list[str]:
+    """A few development tokens for the demo's people, printed by ``khidma demo``."""
+    from khidma.core.app.demo_data import SAMI, STAFF
+
+    tokens = Tokens(settings)
+    supervisor = next(m for m in STAFF if m.role == "supervisor" and m.centre_code == "HMS-01")
+    clerk = next(m for m in STAFF if m.agency_code == "justice" and m.centre_code == "HMS-01")
+    people = [
+        ("citizen " + SAMI, tokens.mint("citizen", Citizen.id_for(SAMI), channel="portal")),
+        (
+            f"clerk {clerk.staff_number} (justice)",
+            tokens.mint(
+                "clerk", Staff.id_for(clerk.staff_number), centre="HMS-01", agency="justice"
+            ),
+        ),
+        (
+            f"supervisor {supervisor.staff_number}",
+            tokens.mint("supervisor", Staff.id_for(supervisor.staff_number), centre="HMS-01"),
+        ),
+        ("auditor", tokens.mint("auditor")),
+        ("admin", tokens.mint("admin")),
+    ]
+    lines = ["  tokens / رموز الدخول (Authorization: Bearer …, for /graphql):"]
+    lines += [f"    {who}: {token}" for who, token in people]
+    return lines

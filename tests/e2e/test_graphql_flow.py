@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from khidma.core.app.demo_data import KHALED, SAMI, clerk_of
 from tests.database import drop_schema, new_schema_name, test_database_url
@@ -234,3 +235,24 @@ async def test_a_criminal_record_from_the_portal_to_a_relative(server: Server) -
         assert ready.status_code == 200
         metrics = await http.get("/metrics")
         assert "khidma_http_requests_total" in metrics.text
+
+
+async def test_the_legacy_graphql_ws_protocol_is_refused(server: Server) -> None:
+    url = server.url.replace("http", "ws") + "/graphql"
+    async with connect(url, subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol is None
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+        4406,
+        "Subprotocol not acceptable",
+    )
+
+
+async def test_graphiql_is_served_without_the_internet(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "https://" not in page.text
+        script = await http.get("/graphiql/graphiql.min.js")
+        assert script.status_code == 200
