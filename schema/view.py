@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,6 +35,13 @@ class KhidmaGraphQL(GraphQL):  # type: ignore[type-arg]
             keep_alive_interval=15,
         )
         self.services = services
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        # orjson, faster than json; text, so that WebSocket messages go as text frames.
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         actor = None
