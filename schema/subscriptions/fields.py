@@ -74,11 +74,13 @@ class Subscription:
         services = info.context.services
         code = centre.strip().upper()
         async with services.hub.board(code) as changes:
+            rows = (await read_boards(services.store.pool, [code])).get(code)
             last: object = _UNSET
             while True:
-                rows = (await read_boards(services.store.pool, [code])).get(code)
                 board = QueueBoard.of(rows) if rows is not None else None
                 if board != last:
                     last = board
                     yield board
-                await _drain(changes)
+                rows = await changes.get()
+                while not changes.empty():  # several notices at once: the latest board
+                    rows = changes.get_nowait()

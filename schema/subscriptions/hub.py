@@ -3,9 +3,10 @@
 The projection runners NOTIFY ``khidma_projections_<schema>`` with ``<name>:<position>``
 after each batch. On a ``request_timeline`` notice the hub asks once which requests changed
 since the last notice (an index scan of ``request_timeline.position``) and wakes just their
-subscribers; on a ``queue_board`` notice it wakes the boards' subscribers. Subscribers never
-poll the database themselves; while the LISTEN connection is down they are woken every
-``poll_interval`` to look, so nothing is missed, only later.
+subscribers; on a ``queue_board`` notice it reads every watched board at once (three
+statements, however many centres and subscribers) and hands each subscriber its board.
+Subscribers never poll the database themselves; while the LISTEN connection is down they
+are woken every ``poll_interval`` to look, so nothing is missed, only later.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any
 from uuid import UUID
 
 from khidma.core.config import Settings
@@ -22,6 +24,8 @@ from khidma.core.events import EventStore
 from khidma.core.events import database as db
 from khidma.core.events.notify import Listener
 from khidma.projections.positions import Positions
+
+from ..loaders.boards import BoardRows, read_boards
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,8 @@ class Hub:
             self._notified,
         )
         self._requests: dict[UUID, set[asyncio.Queue[int]]] = defaultdict(set)
-        self._boards: dict[str, set[asyncio.Queue[int]]] = defaultdict(set)
+        self._boards: dict[str, set[asyncio.Queue[BoardRows | None]]] = defaultdict(set)
+        self._board_lock = asyncio.Lock()
         self._timeline_seen = 0
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -74,7 +79,7 @@ class Hub:
         if name == "request_timeline":
             self._spawn(self._requests_changed(int(position)))
         elif name == "queue_board":
-            self._wake(self._boards, list(self._boards), int(position))
+            self._spawn(self._boards_changed())
 
     def _spawn(self, work: object) -> None:
         task = asyncio.create_task(work)  # type: ignore[arg-type]
@@ -96,6 +101,20 @@ class Hub:
                 return
         self._wake(self._requests, [r["request_id"] for r in rows], position)
 
+    async def _boards_changed(self) -> None:
+        async with self._board_lock:
+            centres = list(self._boards)
+            if not centres:
+                return
+            try:
+                boards = await read_boards(self.store.pool, centres)
+            except db.CONNECTION_ERRORS as error:
+                log.warning("subscriptions: cannot read the queue boards (%s)", error)
+                return
+        for centre in centres:
+            for queue in self._boards.get(centre, ()):
+                queue.put_nowait(boards.get(centre))
+
     @staticmethod
     def _wake(table: dict, keys: list, position: int) -> None:  # type: ignore[type-arg]
         for key in keys:
@@ -108,7 +127,7 @@ class Hub:
             await asyncio.sleep(self.store.settings.poll_interval)
             if self._listener.pid is None:
                 self._wake(self._requests, list(self._requests), 0)
-                self._wake(self._boards, list(self._boards), 0)
+                self._spawn(self._boards_changed())
 
     @contextlib.asynccontextmanager
     async def request(self, request_id: UUID) -> AsyncIterator[asyncio.Queue[int]]:
@@ -117,13 +136,14 @@ class Hub:
             yield queue
 
     @contextlib.asynccontextmanager
-    async def board(self, centre: str) -> AsyncIterator[asyncio.Queue[int]]:
+    async def board(self, centre: str) -> AsyncIterator[asyncio.Queue[BoardRows | None]]:
+        """A queue of the centre's board, each time the queue_board projection moves."""
         async with self._watch(self._boards, centre) as queue:
             yield queue
 
     @contextlib.asynccontextmanager
-    async def _watch(self, table: dict, key: object) -> AsyncIterator[asyncio.Queue[int]]:  # type: ignore[type-arg]
-        queue: asyncio.Queue[int] = asyncio.Queue()
+    async def _watch(self, table: dict, key: object) -> AsyncIterator[asyncio.Queue[Any]]:  # type: ignore[type-arg]
+        queue: asyncio.Queue[Any] = asyncio.Queue()
         table[key].add(queue)
         try:
             yield queue
