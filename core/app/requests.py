@@ -60,6 +60,8 @@ class RequestCommands:
         if actor.role is Role.CITIZEN and request.citizen_id != actor.id:
             raise NotAllowed(command, "this is another citizen's request")
         if actor.role in CENTRE_STAFF:
+            if not actor.centre:
+                raise NotAllowed(command, "staff act on requests at their own centre")
             centres = {request.origin_centre, request.pickup_centre, request.processing_centre}
             if actor.centre not in centres:
                 raise NotAllowed(command, f"the request is not handled at centre {actor.centre}")

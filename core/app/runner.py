@@ -187,6 +187,8 @@ class CommandRunner:
                 return await self._attempt(actor, command, key, work, metadata, retry and not last)
             except _RunAgain:
                 log.info("%s: conflict on attempt %d, running again", command, attempt)
+            except (DomainError, NotFound):
+                raise  # NotAllowed is a PermissionError, an OSError: not a dropped connection
             except CONNECTION_ERRORS as error:
                 # Safe to re-run: if the first attempt did commit, its key returns its result.
                 if last:

@@ -112,6 +112,16 @@ async def test_a_supervisor_of_another_centre_may_not_act_on_the_request(world: 
     assert await world.written() == before
 
 
+async def test_staff_with_no_centre_reach_no_request(world: World) -> None:
+    number = await forwardable(world)
+    before = await world.written()
+    nowhere = Actor(uuid.uuid4(), Role.SUPERVISOR)  # a token that names no centre
+
+    with pytest.raises(NotAllowed, match="their own centre"):
+        await world.requests.forward(nowhere, world.key(), number)
+    assert await world.written() == before
+
+
 async def test_an_agency_answers_only_its_own_requests(world: World) -> None:
     number = await forwardable(world)
     await world.requests.forward(world.staff["homs_civil"], world.key(), number)

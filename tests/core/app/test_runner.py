@@ -9,6 +9,7 @@ import pytest
 
 from khidma.core.app import Khidma, Result, lookups
 from khidma.core.app.runner import Unit
+from khidma.core.domain.errors import NotAllowed
 from khidma.core.events import EventStore
 
 from .conftest import admin, event_count, key
@@ -90,3 +91,17 @@ async def test_a_command_reads_its_own_changes(khidma: Khidma) -> None:
     assert await khidma.runner.run(boss, "decide_surcharge", key(), change_then_read) == {
         "same": True
     }
+
+
+async def test_a_refusal_is_answered_at_once_not_retried_as_a_dropped_connection(
+    khidma: Khidma,
+) -> None:
+    runs: list[int] = []
+
+    async def refuse(unit: Unit) -> Result:
+        runs.append(1)
+        raise NotAllowed("define_catalog", "not today")  # a PermissionError, so an OSError
+
+    with pytest.raises(NotAllowed):
+        await khidma.runner.run(admin(), "define_catalog", key(), refuse)
+    assert runs == [1]
