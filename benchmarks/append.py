@@ -251,6 +251,18 @@ def target_database(given: str | None) -> Iterator[str]:
             yield url
 
 
+async def logged_head(url: str, schema: str) -> int:
+    """The last logged position of a khidma schema kept from an earlier run (0 if none)."""
+    conn = await asyncpg.connect(url)
+    try:
+        exists = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.sequencer_state")
+        if exists is None:
+            return 0
+        return int(await conn.fetchval(f"SELECT last_position FROM {schema}.sequencer_state"))
+    finally:
+        await conn.close()
+
+
 def ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import asyncpg
-from append import drop_schema, target_database
+from append import drop_schema, logged_head, target_database
 
 from khidma.core.audit import checkpoints
 from khidma.core.audit.seal import Sealer
@@ -98,7 +98,7 @@ async def seal(store: EventStore, settings: Settings, head: int) -> float:
 
 async def run(url: str, schema: str, events: int, data_dir: Path) -> dict[str, object]:
     settings = Settings(database_url=url, db_schema=schema, data_dir=data_dir)
-    head = await _head(url, schema)
+    head = await logged_head(url, schema)
     if head < events:
         print(f"generating {events:,} events into {schema}…", flush=True)
         await drop_schema(url, schema)
@@ -150,17 +150,6 @@ async def run(url: str, schema: str, events: int, data_dir: Path) -> dict[str, o
         "verify_cpu_s": round(verify_cpu, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-
-
-async def _head(url: str, schema: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        exists = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.sequencer_state")
-        if exists is None:
-            return 0
-        return int(await conn.fetchval(f"SELECT last_position FROM {schema}.sequencer_state"))
-    finally:
-        await conn.close()
 
 
 def main() -> None:

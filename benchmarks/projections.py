@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import asyncpg
-from append import drop_schema, target_database
+from append import drop_schema, logged_head, target_database
 
 from khidma.core.config import Settings
 from khidma.core.events import EventStore
@@ -74,7 +74,7 @@ async def replay(url: str, schema: str) -> tuple[int, float]:
 
 
 async def run(url: str, schema: str, events: int) -> dict[str, object]:
-    head = await _head(url, schema)
+    head = await logged_head(url, schema)
     if head < events:
         print(f"generating {events:,} events into {schema}…", flush=True)
         await drop_schema(url, schema)
@@ -99,17 +99,6 @@ async def run(url: str, schema: str, events: int) -> dict[str, object]:
         "ratio": round(rate / floor_rate, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-
-
-async def _head(url: str, schema: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        exists = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.sequencer_state")
-        if exists is None:
-            return 0
-        return int(await conn.fetchval(f"SELECT last_position FROM {schema}.sequencer_state"))
-    finally:
-        await conn.close()
 
 
 def main() -> None:
