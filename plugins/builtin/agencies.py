@@ -18,7 +18,6 @@ from ..types import (
     AgencyAnswer,
     AgencySubmission,
     Callback,
-    ConnectorError,
     ConnectorUnavailable,
     ForgedCallback,
     Health,
@@ -149,8 +148,4 @@ class AgencyConnector:
 
     async def _health(self) -> Sequence[Health]:
         assert self.http is not None
-        try:
-            await self.http.get("/health")
-        except ConnectorError as error:  # health reports, never raises
-            return [Health(self.agency, False, str(error))]
-        return [Health(self.agency, True, self.http.base)]
+        return await self.http.health(self.agency)

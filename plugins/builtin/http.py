@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ..types import ConnectorRefused, ConnectorUnavailable
+from ..types import ConnectorError, ConnectorRefused, ConnectorUnavailable, Health
 
 
 class Http:
@@ -24,6 +24,14 @@ class Http:
 
     async def get(self, path: str) -> dict[str, Any]:
         return await self._call("GET", path)
+
+    async def health(self, system: str) -> list[Health]:
+        """The system's ``/health``, as the health hook reports it."""
+        try:
+            await self.get("/health")
+        except ConnectorError as error:
+            return [Health(system, False, str(error))]
+        return [Health(system, True, self.base)]
 
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         url = f"{self.base}{path}"

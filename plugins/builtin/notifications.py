@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Sequence
 from .. import hookimpl
 from ..types import (
     ChannelSpec,
-    ConnectorError,
     ConnectorRefused,
     DeliveryReceipt,
     Health,
@@ -58,11 +57,7 @@ class MessageChannel:
 
     async def _health(self) -> Sequence[Health]:
         assert self.http is not None
-        try:
-            await self.http.get("/health")
-        except ConnectorError as error:
-            return [Health(self.name, False, str(error))]
-        return [Health(self.name, True, self.http.base)]
+        return await self.http.health(self.name)
 
 
 def channels() -> list[MessageChannel]:

@@ -10,7 +10,6 @@ from .. import hookimpl
 from ..signing import HEADER, verify
 from ..types import (
     Callback,
-    ConnectorError,
     ConnectorUnavailable,
     ForgedCallback,
     Health,
@@ -114,8 +113,4 @@ class ElectronicPayments:
 
     async def _health(self) -> Sequence[Health]:
         assert self.http is not None
-        try:
-            await self.http.get("/health")
-        except ConnectorError as error:
-            return [Health("payments", False, str(error))]
-        return [Health("payments", True, self.http.base)]
+        return await self.http.health("payments")

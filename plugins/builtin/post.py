@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 
 from .. import hookimpl
-from ..types import ConnectorError, Health, Parcel, PluginContext, PostalReceipt
+from ..types import Health, Parcel, PluginContext, PostalReceipt
 from .http import Http
 
 
@@ -40,8 +40,4 @@ class SyrianPost:
 
     async def _health(self) -> Sequence[Health]:
         assert self.http is not None
-        try:
-            await self.http.get("/health")
-        except ConnectorError as error:
-            return [Health("post", False, str(error))]
-        return [Health("post", True, self.http.base)]
+        return await self.http.health("post")
