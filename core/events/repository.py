@@ -145,6 +145,14 @@ class AggregateRepository:
         """
         return await self._reads.submit(list(aggregate_ids), len(aggregate_ids))
 
+    async def decode(self, records: Sequence[PendingEvent]) -> list[Any]:
+        """Stored events as domain events, in the given order, decoded as loads decode them.
+
+        For readers of history (core/app/history.py: auditors); UnknownTopicError names an
+        event no class of this process can decode.
+        """
+        return [self._domain_event(r.stream_id, r.version, r.topic, r.data) for r in records]
+
     async def _send_reads(
         self, batch: list[Pending[list[UUID], dict[UUID, BaseAggregate[UUID]]]]
     ) -> None:
