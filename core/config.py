@@ -67,6 +67,8 @@ class Settings:
     checkpoint_dir: Path | None = None
     checkpoint_url: str | None = None
     signing_key_file: Path | None = None
+    # crypto-shredding (core/privacy)
+    master_key_file: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

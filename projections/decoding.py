@@ -47,9 +47,9 @@ class Kind:
     upcast: Callable[[dict[str, Any]], None] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: that makes building one, per event, five times slower
 class Decoded:
-    """One logged event, decoded for projections."""
+    """One logged event, decoded for projections (read-only by convention)."""
 
     position: int
     stream_id: UUID
@@ -107,7 +107,14 @@ def _enum(data: list[Any]) -> Enum:
         return member
 
 
+def _sealed(_data: Any) -> None:
+    """Personal data sealed with its citizen's key (core/privacy): projections never hold it,
+    so it reads as None, forgotten or not, live and on every rebuild alike."""
+    return None
+
+
 _TAGS: dict[str, Callable[[Any], Any]] = {
+    "sealed": _sealed,
     "uuid_hex": UUID,
     "decimal_str": Decimal,
     "datetime_iso": datetime.fromisoformat,
@@ -116,6 +123,9 @@ _TAGS: dict[str, Callable[[Any], Any]] = {
     "enum_topic": _enum,
     "float_str": float,
 }
+
+
+_PLAIN = frozenset({str, int})
 
 
 def decode_value(value: Any) -> Any:
@@ -147,10 +157,14 @@ def decode_state(raw: dict[str, Any]) -> dict[str, Any]:
         if kind is dict and key not in UNREAD:
             tag = value.get("_type_")
             data = value.get("_data_")
-            if tag is not None and len(value) == 2 and type(data) is str and tag in _TAGS:
-                raw[key] = _TAGS[tag](data)  # the usual case: an id, a moment, a date
-            else:
-                raw[key] = decode_value(value)
+            if tag is not None and len(value) == 2 and tag in _TAGS:
+                if type(data) is str:
+                    raw[key] = _TAGS[tag](data)  # the usual case: an id, a moment, a date
+                    continue
+                if tag == "enum_topic" and type(data) is list and type(data[-1]) in _PLAIN:
+                    raw[key] = _enum(data)
+                    continue
+            raw[key] = decode_value(value)
         elif kind is list and key not in UNREAD:
             raw[key] = decode_value(value)
     return raw

@@ -74,6 +74,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "grant_permission": frozenset({S, A}),
     "revoke_permission": frozenset({S, A}),
     "deactivate_staff": frozenset({S, A}),
+    "forget_citizen": frozenset({A}),
 }
 
 

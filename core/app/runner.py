@@ -28,6 +28,7 @@ from khidma.core.events import (
     DuplicateCommandError,
     EventStore,
 )
+from khidma.core.privacy import sealing_of
 
 from .actor import Actor, check_idempotency_key
 from .permissions import allow
@@ -60,13 +61,22 @@ class Unit:
     ``get`` and ``find`` load an aggregate of the command's own, to change; ``read`` and
     ``prefetch`` give one to read only, which may be shared with other commands (and is not
     decoded again while it has no newer event).
+
+    ``reads`` is the version of everything the command loaded (0 for what did not exist): the
+    command's events are written only if none of it has moved on. So an aggregate already
+    held in memory is read without asking the database first (unless ``verified``): a copy
+    that turns out stale fails the write, and the command runs again on verified reads.
     """
 
-    def __init__(self, repository: AggregateRepository, at: datetime) -> None:
+    def __init__(
+        self, repository: AggregateRepository, at: datetime, *, verified: bool = False
+    ) -> None:
         self._repository = repository
         self._seen: dict[UUID, BaseAggregate[UUID]] = {}
         self._read: dict[UUID, BaseAggregate[UUID]] = {}
         self._absent: set[UUID] = set()
+        self.reads: dict[UUID, int] = {}
+        self.verified = verified
         self.at = at
 
     async def prefetch(self, *aggregate_ids: UUID | None) -> None:
@@ -78,9 +88,16 @@ class Unit:
         ]
         if not wanted:
             return
-        loaded = await self._repository.read_many(wanted)
+        if self.verified:
+            loaded = await self._repository.read_many(wanted)
+        else:
+            loaded = await self._repository.read_held(wanted)
         self._read.update(loaded)
-        self._absent.update(i for i in wanted if i not in loaded)
+        for i in wanted:
+            found = loaded.get(i)
+            if found is None:
+                self._absent.add(i)
+            self.reads.setdefault(i, 0 if found is None else found.version)
 
     async def read(self, kind: type[A], aggregate_id: UUID, what: str | None = None) -> A:
         """An aggregate to read, not to change; NotFound naming ``what`` if it has no events.
@@ -117,8 +134,11 @@ class Unit:
             try:
                 found = await self._repository.get(aggregate_id)
             except AggregateNotFoundError:
+                self._absent.add(aggregate_id)
+                self.reads.setdefault(aggregate_id, 0)
                 raise NotFound(what or kind.__name__, aggregate_id) from None
             self._seen[aggregate_id] = found
+            self.reads.setdefault(aggregate_id, found.version)
         if not isinstance(found, kind):
             raise NotFound(what or kind.__name__, aggregate_id)
         return found
@@ -155,7 +175,7 @@ class CommandRunner:
         self, store: EventStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
         self.store = store
-        self.repository = AggregateRepository(store)
+        self.repository = AggregateRepository(store, sealing=sealing_of(store))
         self.clock = clock
 
     async def run(
@@ -181,12 +201,20 @@ class CommandRunner:
         # the events, catches a retry, whose first result is then returned (one round trip less
         # for every command that is not a retry).
         metadata = actor.metadata(key, correlation_id, causation_id)
+        # The first attempt reads what is held in memory as it is, unless a stale copy would
+        # make it fail for good.
+        verified = not retry
         for attempt in range(1, ATTEMPTS + 1):
             last = attempt == ATTEMPTS
             try:
-                return await self._attempt(actor, command, key, work, metadata, retry and not last)
+                return await self._attempt(
+                    actor, command, key, work, metadata, retry and not last, verified
+                )
             except _RunAgain:
                 log.info("%s: conflict on attempt %d, running again", command, attempt)
+                if not verified:
+                    verified = True
+                    continue  # what it read was out of date: no other writer to back off from
             except (DomainError, NotFound):
                 raise  # NotAllowed is a PermissionError, an OSError: not a dropped connection
             except CONNECTION_ERRORS as error:
@@ -207,14 +235,19 @@ class CommandRunner:
         work: Work,
         metadata: Mapping[str, Any],
         retry: bool,
+        verified: bool,
     ) -> Result:
-        unit = Unit(self.repository, self.clock())
+        unit = Unit(self.repository, self.clock(), verified=verified)
         try:
             result = await work(unit)
-        except DomainError:
+        except (DomainError, NotFound) as error:
             unit.misused()
+            # Refused on what was held in memory: refused on what is true now?
+            await self._check_reads(unit, retry)
             # A duplicate of this command may have won the race we lost: its result stands.
-            if first := await self._first_result(actor, command, key):
+            if isinstance(error, DomainError) and (
+                first := await self._first_result(actor, command, key)
+            ):
                 return first
             raise
         except BaseException:
@@ -226,8 +259,11 @@ class CommandRunner:
         record = CommandRecord(key, command, str(actor.id), result)
         try:
             if unit.changed:
-                await self.repository.save(*unit.changed, metadata=metadata, command=record)
+                await self.repository.save(
+                    *unit.changed, metadata=metadata, command=record, reads=unit.reads
+                )
             else:  # nothing to write, but a retry must still get this answer
+                await self._check_reads(unit, retry)
                 await self.store.record_command(record)
         except DuplicateCommandError:
             first = await self._first_result(actor, command, key)
@@ -240,6 +276,13 @@ class CommandRunner:
                 raise
             raise _RunAgain from None
         return result
+
+    async def _check_reads(self, unit: Unit, retry: bool) -> None:
+        """Run the command again if it decided on a held aggregate that has since moved on."""
+        if unit.verified or not unit.reads or not retry:
+            return
+        if await self.store.moved(unit.reads):
+            raise _RunAgain
 
     async def _first_result(self, actor: Actor, command: str, key: str) -> Result | None:
         recorded = await self.store.command_result(key)

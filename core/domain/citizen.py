@@ -243,7 +243,23 @@ class Citizen(Aggregate):
         if language is not self.language:
             self._language_changed(language=language, at=at)
 
+    def forget(self, *, reason: object, by: uuid.UUID, at: datetime) -> bool:
+        """Erase the personal data from the account (its key is destroyed after this event is
+        written); False, recording nothing, if it was already forgotten. The reason is kept
+        in clear for auditors, so it must not name the person."""
+        at = moment("at", at)
+        reason = bounded("reason", reason, 500)
+        if self.forgotten_at is not None:
+            return False
+        self._forgotten(reason=reason, by=by, at=at)
+        return True
+
     # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def forgotten_at(self) -> datetime | None:
+        """When the citizen was forgotten (crypto-shredding); None while they are not."""
+        return self.__dict__.get("_forgotten_at")
 
     @property
     def is_complete(self) -> bool:
@@ -347,6 +363,13 @@ class Citizen(Aggregate):
     @event("PhoneChanged")
     def _phone_changed(self, phone: str, at: datetime) -> None:
         self.phone = phone
+        self.updated_at = at
+
+    @event("Forgotten")
+    def _forgotten(self, *, reason: str, by: uuid.UUID, at: datetime) -> None:
+        for name in ("national_number", *PROFILE_FIELDS):
+            setattr(self, name, None)
+        self._forgotten_at = at
         self.updated_at = at
 
     @event("LanguageChanged")

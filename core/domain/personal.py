@@ -56,6 +56,37 @@ PERSONAL_DATA: dict[type, Personal] = {
 }
 
 
+# The same data in aggregates' states, as their snapshots hold it; ``subject`` as above.
+PERSONAL_STATE: dict[type, Personal] = {
+    Citizen: _declare(
+        "originator",
+        "national_number",
+        "first_name_ar",
+        "first_name_en",
+        "last_name_ar",
+        "last_name_en",
+        "phone",
+        "father_name",
+        "mother_name",
+        "birth_date",
+        "birth_place",
+        "registry_place",
+        "address_city",
+        "address_street",
+    ),
+    RequestBase: _declare("request", "form", "home_address", "collected_by"),
+}
+
+
+def personal_state(aggregate_class: type) -> Personal | None:
+    """Whose and which attributes of an aggregate's state are personal (None: none are)."""
+    for cls in aggregate_class.__mro__:
+        declared = PERSONAL_STATE.get(cls)
+        if declared is not None:
+            return declared
+    return None
+
+
 def personal_attributes(event_class: type) -> frozenset[str]:
     """The personal attributes of an event class (none if it carries no personal data)."""
     # Aggregate subclasses subclass their events too: look up the class and its bases.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from .errors import (
     UnknownTopicError,
 )
 from .records import Appended, CommandRecord, PendingEvent
+from .sealing import Sealing
 from .transcoder import new_mapper
 
 if TYPE_CHECKING:
@@ -70,6 +71,15 @@ class SharedAggregates:
     def forget(self, aggregate_id: UUID) -> None:
         self._held.pop(aggregate_id, None)
 
+    def forget_subject(self, subject: UUID | None) -> None:
+        """Drop what holds a forgotten citizen's data: theirs and their requests (None: all)."""
+        if subject is None:
+            self._held.clear()
+            return
+        for aggregate_id, aggregate in list(self._held.items()):
+            if aggregate_id == subject or getattr(aggregate, "citizen_id", None) == subject:
+                del self._held[aggregate_id]
+
 
 class AggregateRepository:
     """Saves aggregates' pending events with optimistic concurrency; loads them via snapshots."""
@@ -79,14 +89,22 @@ class AggregateRepository:
         store: EventStore,
         snapshot_every: int | None = None,
         mapper: Mapper[UUID] | None = None,
+        sealing: Sealing | None = None,
     ) -> None:
+        """``sealing`` (core/privacy) seals personal data; it replaces ``mapper``."""
         every = store.settings.snapshot_every if snapshot_every is None else snapshot_every
         if every < 1:
             raise ValueError(f"snapshot_every must be at least 1, got {every}")
         self.store = store
         self.snapshot_every = every
-        self.mapper = mapper if mapper is not None else new_mapper()
+        self.sealing = sealing
+        if sealing is not None:
+            self.mapper = sealing.mapper
+        else:
+            self.mapper = mapper if mapper is not None else new_mapper()
         self.shared = SharedAggregates(store.settings.shared_aggregates)
+        if sealing is not None:
+            sealing.watch(self.shared.forget_subject)
         self._reads: Batcher[list[UUID], dict[UUID, BaseAggregate[UUID]]] = Batcher(
             self._send_reads
         )
@@ -96,21 +114,25 @@ class AggregateRepository:
         *aggregates: BaseAggregate[UUID],
         metadata: Mapping[str, Any] | None = None,
         command: CommandRecord | None = None,
+        reads: Mapping[UUID, int] | None = None,
     ) -> Appended | None:
         """Write every aggregate's pending events in one statement, or none of them.
 
-        ConcurrencyError if any aggregate is stale; DuplicateCommandError if ``command``'s
-        idempotency key was used before. None when there was nothing to write.
+        ConcurrencyError if any aggregate is stale, or any stream of ``reads`` (what the
+        command decided on: stream -> version, 0 for none) has moved on; DuplicateCommandError
+        if ``command``'s idempotency key was used before. None when there was nothing to write.
         """
-        # Map everything (and take snapshots) before the first await, so an event that cannot be
-        # serialised leaves every aggregate as it was, and a snapshot is the state at exactly the
-        # last event written.
+        # Map everything (and take snapshots) before the first await but the keys', so an event
+        # that cannot be serialised leaves every aggregate as it was, and a snapshot is the
+        # state at exactly the last event written.
+        if self.sealing is not None:
+            await self.sealing.before_save([(a, self._snapshot_due(a)) for a in aggregates])
         prepared = [p for p in map(self._prepare, aggregates) if p is not None]
         if not prepared:
             return None
         events = [e for p in prepared for e in p.events]
         try:
-            appended = await self.store.record(events, metadata, command=command)
+            appended = await self.store.record(events, metadata, command=command, reads=reads)
         except ConcurrencyError as error:
             expected = {p.events[0].stream_id: p.events[0].version - 1 for p in prepared}
             raise ConcurrencyError(
@@ -118,6 +140,7 @@ class AggregateRepository:
             ) from None
         for aggregate in aggregates:
             aggregate.collect_events()
+            self.shared.forget(aggregate.id)  # a shared copy of it is now out of date
         for p in prepared:
             if p.snapshot is not None:
                 await self._save_snapshot(p.snapshot)
@@ -126,11 +149,14 @@ class AggregateRepository:
     async def get(self, aggregate_id: UUID, version: int | None = None) -> BaseAggregate[UUID]:
         """The aggregate at ``version`` (default latest), from the newest snapshot up to it."""
         snapshot, records = await self.store.snapshots.latest_and_after(aggregate_id, version)
+        if self.sealing is not None:
+            await self.sealing.before_load([*records, *([snapshot] if snapshot else [])])
         return self._build(aggregate_id, version, snapshot, records)
 
     async def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, BaseAggregate[UUID]]:
         """Several aggregates, latest versions, in one round trip; those with no events left out."""
         loaded = await self.store.snapshots.latest_and_after_many(aggregate_ids)
+        await self._before_load(loaded.values())
         return {
             stream_id: self._build(stream_id, None, snapshot, records)
             for stream_id, (snapshot, records) in loaded.items()
@@ -145,12 +171,30 @@ class AggregateRepository:
         """
         return await self._reads.submit(list(aggregate_ids), len(aggregate_ids))
 
+    async def read_held(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, BaseAggregate[UUID]]:
+        """``read_many``, but an aggregate already held is returned as held, without asking
+        whether it has moved on: for a command that names the versions it read when it writes
+        (``save(reads=…)``), so a stale copy fails the write instead of costing a round trip."""
+        held: dict[UUID, BaseAggregate[UUID]] = {}
+        missing: list[UUID] = []
+        for aggregate_id in aggregate_ids:
+            found = self.shared.get(aggregate_id)
+            if found is None:
+                missing.append(aggregate_id)
+            else:
+                held[aggregate_id] = found
+        if missing:
+            held.update(await self.read_many(missing))
+        return held
+
     async def decode(self, records: Sequence[PendingEvent]) -> list[Any]:
         """Stored events as domain events, in the given order, decoded as loads decode them.
 
         For readers of history (core/app/history.py: auditors); UnknownTopicError names an
         event no class of this process can decode.
         """
+        if self.sealing is not None:
+            await self.sealing.before_load(records)
         return [self._domain_event(r.stream_id, r.version, r.topic, r.data) for r in records]
 
     async def _send_reads(
@@ -162,6 +206,7 @@ class AggregateRepository:
         partial = [i for i, (snapshot, _) in newer.items() if known[i] and snapshot is None]
         if partial:
             newer.update(await self.store.snapshots.latest_and_after_many(partial))
+        await self._before_load(newer.values())
         found: dict[UUID, BaseAggregate[UUID] | Exception] = {}
         for aggregate_id, (snapshot, records) in newer.items():
             try:
@@ -204,15 +249,33 @@ class AggregateRepository:
             raise AggregateNotFoundError(aggregate_id, version)
         return aggregate
 
+    async def _before_load(
+        self, loaded: Iterable[tuple[PendingEvent | None, list[PendingEvent]]]
+    ) -> None:
+        if self.sealing is None:
+            return
+        records: list[PendingEvent] = []
+        for snapshot, events in loaded:
+            records.extend(events)
+            if snapshot is not None:
+                records.append(snapshot)
+        await self.sealing.before_load(records)
+
+    def _snapshot_due(self, aggregate: BaseAggregate[UUID]) -> bool:
+        """Whether saving the aggregate's pending events crosses a snapshot boundary."""
+        pending = aggregate.pending_events
+        if not pending:
+            return False
+        before, after = pending[0].originator_version - 1, pending[-1].originator_version
+        return after // self.snapshot_every > before // self.snapshot_every
+
     def _prepare(self, aggregate: BaseAggregate[UUID]) -> _Pending | None:
         if not aggregate.pending_events:
             return None
         stored = [self.mapper.to_stored_event(event) for event in aggregate.pending_events]
-        before = stored[0].originator_version - 1
-        after = stored[-1].originator_version
         assert isinstance(aggregate.id, UUID)
         snapshot = None
-        if after // self.snapshot_every > before // self.snapshot_every:
+        if self._snapshot_due(aggregate):
             snapshot_class: type[Snapshot] = getattr(type(aggregate), "Snapshot", Snapshot)
             snapshot = self.mapper.to_stored_event(snapshot_class.take(aggregate))
         events = [

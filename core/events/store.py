@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +53,7 @@ class EventStore:
         self._listener = Listener(
             lambda: database.connect(dsn, settings), channel(settings.db_schema), self._notified
         )
+        self._notices: dict[str, Callable[[str], None]] = {}
 
     @classmethod
     async def open(cls, dsn: str, settings: Settings) -> EventStore:
@@ -79,7 +80,18 @@ class EventStore:
         self.appended.fire()
         self.progress.fire()
 
+    def on_notice(self, prefix: str, callback: Callable[[str], None]) -> None:
+        """Hand NOTIFY payloads starting with ``prefix`` (stripped of it) to ``callback``, and
+        "" whenever the LISTEN connection (re)opens, since notices may have been missed."""
+        self._notices[prefix] = callback
+
     def _notified(self, payload: str) -> None:
+        for prefix, callback in self._notices.items():
+            if not payload:
+                callback("")
+            elif payload.startswith(prefix):
+                callback(payload.removeprefix(prefix))
+                return
         cursor = Cursor.parse(payload)
         if cursor is None:
             self.progress.fire()
@@ -119,14 +131,16 @@ class EventStore:
         tracking: Tracking | None = None,
         *,
         command: CommandRecord | None = None,
+        reads: Mapping[UUID, int] | None = None,
     ) -> Appended:
         """Write events whose versions the caller fixed, over any number of streams, at once.
 
-        A version already taken raises ConcurrencyError, a ``tracking`` position not past the
-        tracker's last one raises TrackingError, a ``command`` whose idempotency key was used
-        raises DuplicateCommandError; in every case nothing is written.
+        A version already taken, or a stream of ``reads`` (stream -> the version the caller
+        decided on, 0 for none) with a newer event, raises ConcurrencyError; a ``tracking``
+        position not past the tracker's last one raises TrackingError; a ``command`` whose
+        idempotency key was used raises DuplicateCommandError. In every case nothing is written.
         """
-        return await self._writer.record(list(events), metadata, tracking, command)
+        return await self._writer.record(list(events), metadata, tracking, command, reads)
 
     async def track(self, tracking: Tracking) -> None:
         """Record a tracking position alone; TrackingError if it is not past the last one."""
@@ -139,6 +153,10 @@ class EventStore:
     async def version(self, stream_id: UUID) -> int:
         """The stream's current version (0 if it has no events)."""
         return await self._writer.version(stream_id)
+
+    async def moved(self, seen: Mapping[UUID, int]) -> list[UUID]:
+        """The streams of ``seen`` (stream -> version, 0 for none) with a newer event."""
+        return await self._writer.moved(seen)
 
     async def command_result(self, idempotency_key: str) -> CommandRecord | None:
         """What the command first run with this idempotency key recorded, if any."""

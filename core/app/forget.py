@@ -1,0 +1,39 @@
+"""Forgetting a citizen (crypto-shredding): the admin's command, with its reason.
+
+Order, for crash consistency: first ``Citizen.Forgotten`` is written (it holds no personal
+data; its reason and the admin are kept for auditors), then the citizen's key is destroyed
+and command results naming them are scrubbed (core/privacy/shred.py). A crash between the two
+leaves a forgotten account whose key still exists: running the command again, with the same
+idempotency key or a new one, records nothing new and completes the destruction.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from khidma.core.domain.citizen import Citizen, parse_national_number
+from khidma.core.privacy.shred import shred
+
+from .actor import Actor
+from .runner import CommandRunner, Result, Unit, as_result
+
+
+class ForgetCommands:
+    def __init__(self, runner: CommandRunner) -> None:
+        self.runner = runner
+
+    async def forget_citizen(
+        self, actor: Actor, idempotency_key: str, *, national_number: str, reason: str
+    ) -> Result:
+        """Erase a citizen's personal data everywhere; counts and turnarounds stay."""
+
+        async def work(unit: Unit) -> Result:
+            number = parse_national_number(national_number)
+            citizen = await unit.get(Citizen, Citizen.create_id(number), "citizen")
+            citizen.forget(reason=reason, by=actor.id, at=unit.at)
+            return as_result({"citizen_id": citizen.id, "forgotten_at": citizen.forgotten_at})
+
+        result = await self.runner.run(actor, "forget_citizen", idempotency_key, work)
+        number = parse_national_number(national_number)
+        await shred(self.runner.store, UUID(result["citizen_id"]), reason.strip(), [number])
+        return result
