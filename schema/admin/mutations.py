@@ -236,3 +236,18 @@ class AdminMutations:
             )
 
         return await _answer(info, await run(info, call))
+
+    @strawberry.mutation(
+        description="Forget a citizen (crypto-shredding): their key is destroyed, so their "
+        "personal data is gone from every read and rebuild; counts and turnarounds stay. "
+        "The reason is kept for auditors: do not name the person in it."
+    )
+    async def forget_citizen(
+        self, info: strawberry.Info, idempotency_key: str, national_number: str, reason: str
+    ) -> AdminResult:
+        async def call(actor: Actor) -> dict[str, Any]:
+            return await _admin(info).forget_citizen(
+                actor, idempotency_key, national_number=national_number, reason=reason
+            )
+
+        return await _answer(info, await run(info, call))

@@ -82,6 +82,7 @@ MUTATIONS: dict[str, str] = {
     "grantPermission": "grant_permission",
     "revokePermission": "revoke_permission",
     "deactivateStaff": "deactivate_staff",
+    "forgetCitizen": "forget_citizen",
 }
 
 
