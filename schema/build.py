@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from khidma.core.config import Settings
 
 from .admin.mutations import AdminMutations
+from .audit.queries import AuditQueries
 from .catalog.queries import CatalogQueries
 from .catalog.types import Service
 from .centres.queries import CentreQueries
@@ -26,9 +27,15 @@ from .subscriptions.fields import Subscription
 
 @strawberry.type
 class Query(
-    RequestQueries, CitizenQueries, CatalogQueries, CentreQueries, StatsQueries, NodeQueries
+    RequestQueries,
+    CitizenQueries,
+    CatalogQueries,
+    CentreQueries,
+    StatsQueries,
+    NodeQueries,
+    AuditQueries,
 ):
-    """Everything a frontend reads."""
+    """Everything a frontend reads, and what auditors read."""
 
 
 @strawberry.type

@@ -17,6 +17,7 @@ COLUMNS: tuple[str, ...] = (ANONYMOUS, *(r.value for r in Role))
 EVERYONE = frozenset(COLUMNS)
 SIGNED_IN = EVERYONE - {ANONYMOUS}
 STAFF_READERS = frozenset({"clerk", "supervisor", "auditor", "admin", "system"})
+AUDITORS = frozenset({"auditor", "admin"})
 
 QUERIES: dict[str, frozenset[str]] = {
     "request": SIGNED_IN,
@@ -29,6 +30,10 @@ QUERIES: dict[str, frozenset[str]] = {
     "agencyBacklog": STAFF_READERS | {"agency"},
     "requestTimeline": SIGNED_IN,
     "node": SIGNED_IN,
+    # the auditors' queries: the whole log, personal data included, so no other role
+    "eventLog": AUDITORS,
+    "requestHistory": AUDITORS,
+    "requestAsOf": AUDITORS,
 }
 
 SUBSCRIPTIONS: dict[str, frozenset[str]] = {
