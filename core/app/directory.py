@@ -51,8 +51,9 @@ class Directory:
         return catalog if isinstance(catalog, Catalog) else None
 
     async def citizen(self, citizen_id: UUID) -> Citizen | None:
+        """The citizen's account; None if there is none, or if they were forgotten."""
         found = (await self._runner.repository.read_many([citizen_id])).get(citizen_id)
-        return found if isinstance(found, Citizen) else None
+        return found if isinstance(found, Citizen) and found.forgotten_at is None else None
 
     async def staff(self, staff_id: UUID) -> Staff | None:
         found = (await self._runner.repository.read_many([staff_id])).get(staff_id)

@@ -56,7 +56,8 @@ PERSONAL_DATA: dict[type, Personal] = {
 }
 
 
-# The same data in aggregates' states, as their snapshots hold it; ``subject`` as above.
+# The same data in aggregates' states, as their snapshots hold it; ``subject`` as above, and
+# ``a.b`` names key ``b`` of the mapping in attribute ``a``.
 PERSONAL_STATE: dict[type, Personal] = {
     Citizen: _declare(
         "originator",
@@ -74,7 +75,13 @@ PERSONAL_STATE: dict[type, Personal] = {
         "address_city",
         "address_street",
     ),
-    RequestBase: _declare("request", "form", "home_address", "collected_by"),
+    RequestBase: _declare(
+        "request",
+        "form",
+        "home_address",
+        "collected_by.national_number",
+        "collected_by.proxy_document",
+    ),
 }
 
 

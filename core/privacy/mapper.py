@@ -156,17 +156,23 @@ class SealingMapper(Mapper[UUID]):
         """``state`` with its personal attributes (those not None) sealed, in place."""
         subject = self._subjects.get(stream_id)
         for name in attributes:
-            value = state.get(name)
+            holder = state
+            if "." in name:  # a key of a mapping attribute (a snapshot's collected_by)
+                outer, name = name.split(".", 1)
+                if not isinstance(state.get(outer), dict):
+                    continue
+                holder = state[outer] = dict(state[outer])
+            value = holder.get(name)
             if value is None:
                 continue
             if subject is None:
                 raise KeyNotPrefetched(stream_id)
             aead = self.keyring.aead(subject)
             if aead is None:  # forgotten since before_save: write nothing personal
-                state[name] = sealed.forgotten(sealed.kind_of(value))
+                holder[name] = sealed.forgotten(sealed.kind_of(value))
                 continue
             plain = self._transcoder.encode(value)
-            state[name] = sealed.seal(aead, subject, sealed.kind_of(value), plain)
+            holder[name] = sealed.seal(aead, subject, sealed.kind_of(value), plain)
         return state
 
     def _personal(self, event_class: type) -> frozenset[str]:
