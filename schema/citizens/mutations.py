@@ -27,6 +27,9 @@ CitizenResult = Annotated[
 async def _answer(info: strawberry.Info, result: Any) -> Any:
     if not isinstance(result, dict):
         return result
+    if not result.get("national_number"):  # a retry's result, scrubbed: the citizen was forgotten
+        key = str(result.get("citizen_id"))
+        return NotFound(what="citizen", key=key, message="citizen not found (forgotten)")
     found = await info.context.services.directory.citizen(
         DomainCitizen.id_for(result["national_number"])
     )

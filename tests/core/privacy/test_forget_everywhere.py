@@ -308,3 +308,24 @@ async def test_the_forgotten_citizens_data_is_gone_from_every_read(scene: Scene)
     assert (await world.load(numbers[1])).home_address is None
     citizen_token = scene.tokens.mint(Role.CITIZEN, citizen_id, channel="portal")
     assert (await scene.gql("{ me { nationalNumber } }", citizen_token))["me"] is None
+
+
+async def test_a_retried_registration_of_a_forgotten_citizen_answers_not_found(
+    scene: Scene,
+) -> None:
+    admin = scene.tokens.mint(Role.ADMIN, uuid.uuid4())
+    register = """mutation R($key: String!, $nn: String!) {
+      registerCitizen(idempotencyKey: $key, nationalNumber: $nn, firstNameAr: "زنوبيا",
+        firstNameEn: "Zenobia", lastNameAr: "التدمرية", lastNameEn: "Palmyrene") {
+        __typename ... on Citizen { nationalNumber } ... on NotFound { what } } }"""
+    first = await scene.gql(register, admin, key="register-z", nn=NN)
+    assert first["registerCitizen"] == {"__typename": "Citizen", "nationalNumber": NN}
+    forgot = await scene.gql(FORGET, admin, key="forget-z", nn=NN, reason="asked")
+    assert forgot["forgetCitizen"]["__typename"] == "AdminPayload"
+
+    again = await scene.gql(register, admin, key="register-z", nn=NN)
+    assert again["registerCitizen"] == {"__typename": "NotFound", "what": "citizen"}
+    stored = await scene.store.pool.fetchval(
+        "SELECT result::text FROM commands WHERE idempotency_key = 'register-z'"
+    )
+    assert NN not in stored
