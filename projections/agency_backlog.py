@@ -16,7 +16,7 @@ import asyncpg
 from .decoding import Decoded
 from .projection import Projection, Tables
 from .request_events import status_after
-from .rows import Columns, Row, RowSet
+from .rows import Columns, Row
 
 COLUMNS = Columns(
     {
@@ -54,7 +54,7 @@ class AgencyBacklogProjection(Projection):
     async def apply(
         self, conn: asyncpg.Connection, events: Sequence[Decoded], tables: Tables
     ) -> None:
-        rows = RowSet(tables["agency_backlog"], COLUMNS)
+        rows = self.rows(tables, "agency_backlog", COLUMNS)
         await rows.load(conn, {e.stream_id for e in events if e.name != "Submitted"})
         for event in events:
             s = event.state

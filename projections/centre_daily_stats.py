@@ -18,7 +18,7 @@ import asyncpg
 from .decoding import Decoded
 from .projection import Projection, Tables
 from .request_events import syria_day
-from .rows import Columns, Row, RowSet, upsert
+from .rows import Columns, Row
 
 _REQUESTS = Columns(
     {"request_id": "uuid", "centre": "text", "service_code": "text", "submitted_at": "timestamptz"}
@@ -84,15 +84,16 @@ class CentreDailyStatsProjection(Projection):
     async def apply(
         self, conn: asyncpg.Connection, events: Sequence[Decoded], tables: Tables
     ) -> None:
-        requests = RowSet(tables["centre_daily_stats_requests"], _REQUESTS)
-        queues = RowSet(tables["centre_daily_stats_queues"], _QUEUES)
+        requests = self.rows(tables, "centre_daily_stats_requests", _REQUESTS)
+        queues = self.rows(tables, "centre_daily_stats_queues", _QUEUES)
+        turnarounds = self.rows(tables, "centre_daily_turnarounds", _TURNAROUNDS)
         await requests.load(
             conn, {e.stream_id for e in events if e.name in ("Rejected", "Collected", "Delivered")}
         )
         await queues.load(conn, {e.stream_id for e in events if e.family == "queue"})
         counts: Counter[tuple[str, date, str, str]] = Counter()
         visits: Counter[tuple[str, date, str]] = Counter()
-        turnarounds: list[Row] = []
+        completed: set[tuple[str, date, str]] = set()
         for event in events:
             s = event.state
             if event.family == "queue":
@@ -134,26 +135,29 @@ class CentreDailyStatsProjection(Projection):
                 centre = s.get("centre") or request["centre"]
                 counts[(centre, day, service, "completed")] += 1
                 hours = (event.at - request["submitted_at"]).total_seconds() / 3600
-                turnarounds.append(
+                turnarounds.put(
                     {
-                        "request_id": event.stream_id,
                         "centre": centre,
                         "day": day,
                         "service_code": service,
+                        "request_id": event.stream_id,
                         "hours": hours,
                     }
                 )
+                completed.add((centre, day, service))
         await requests.flush(conn)
         await queues.flush(conn)
         await _add(
             conn, tables["centre_daily_stats"], ("centre", "day", "service_code"), _COUNTS, counts
         )
         await _add(conn, tables["centre_daily_visits"], ("centre", "day"), _VISITS, visits)
-        if turnarounds:
-            await upsert(conn, tables["centre_daily_turnarounds"], _TURNAROUNDS, turnarounds)
-            await _percentiles(
-                conn, tables, {(t["centre"], t["day"], t["service_code"]) for t in turnarounds}
-            )
+        await turnarounds.flush(conn)
+        if completed and not self.keep:  # a rebuild computes them once, at the end
+            await _percentiles(conn, tables, completed)
+
+    async def finish(self, conn: asyncpg.Connection, tables: Tables) -> None:
+        await super().finish(conn, tables)
+        await _percentiles(conn, tables, None)
 
 
 async def _add(
@@ -183,24 +187,27 @@ async def _add(
 
 
 async def _percentiles(
-    conn: asyncpg.Connection, tables: Tables, keys: set[tuple[str, date, str]]
+    conn: asyncpg.Connection, tables: Tables, keys: set[tuple[str, date, str]] | None
 ) -> None:
+    """Recompute the turnaround percentiles of ``keys`` (of every centre, day and service: None)."""
     stats, turnarounds = tables["centre_daily_stats"], tables["centre_daily_turnarounds"]
-    centres, days, services = (list(col) for col in zip(*keys, strict=True))
+    only, args = "", []
+    if keys is not None:
+        only = (
+            " JOIN unnest($1::text[], $2::date[], $3::text[]) AS k(centre, day, service_code)"
+            " USING (centre, day, service_code)"
+        )
+        args = [list(col) for col in zip(*keys, strict=True)]
     await conn.execute(
         f"UPDATE {stats} s SET median_turnaround_hours = p.median,"
         " p90_turnaround_hours = p.p90 FROM ("
         " SELECT t.centre, t.day, t.service_code,"
         " percentile_cont(0.5) WITHIN GROUP (ORDER BY t.hours) AS median,"
         " percentile_cont(0.9) WITHIN GROUP (ORDER BY t.hours) AS p90"
-        f" FROM {turnarounds} t"
-        " JOIN unnest($1::text[], $2::date[], $3::text[]) AS k(centre, day, service_code)"
-        " USING (centre, day, service_code)"
+        f" FROM {turnarounds} t{only}"
         " GROUP BY t.centre, t.day, t.service_code) p"
         " WHERE (s.centre, s.day, s.service_code) = (p.centre, p.day, p.service_code)",
-        centres,
-        days,
-        services,
+        *args,
     )
 
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 import asyncpg
 
 from .decoding import Decoded, Kind
+from .rows import Columns, RowSet
 
 NEXT = "_next"
 
@@ -43,6 +44,9 @@ class Projection(ABC):
     families: ClassVar[frozenset[str]]
     # Logical table name -> DDL, with ``{table}`` placeholders for each of the projection's tables.
     ddl: ClassVar[dict[str, str]]
+    # Rows per table a rebuild keeps in memory across batches (0: each batch loads and writes).
+    keep: int = 0
+    _kept: dict[str, RowSet] | None = None
 
     def tables(self, suffix: str = "") -> Tables:
         return Tables(list(self.ddl), suffix)
@@ -61,6 +65,29 @@ class Projection(ABC):
 
     def index_statements(self, tables: Tables) -> list[str]:
         return [s for s in self.create_statements(tables) if _is_index(s)]
+
+    def retain(self, rows: int) -> None:
+        """Keep up to ``rows`` rows per table across batches (a rebuild); 0 to stop keeping."""
+        self.keep = rows
+        self._kept = {}
+
+    def rows(self, tables: Tables, logical: str, columns: Columns) -> RowSet:
+        """This batch's rows of table ``logical``: fresh, or those kept from earlier batches."""
+        table = tables[logical]
+        if not self.keep:
+            return RowSet(table, columns)
+        if self._kept is None:
+            self._kept = {}
+        kept = self._kept.get(table)
+        if kept is None:
+            kept = self._kept[table] = RowSet(table, columns, self.keep)
+        return kept
+
+    async def finish(self, conn: asyncpg.Connection, tables: Tables) -> None:
+        """Write back every row kept across batches (the end of a rebuild's pass over the log)."""
+        for kept in (self._kept or {}).values():
+            await kept.flush_all(conn)
+        self._kept = {}
 
     async def prepare(self, conn: asyncpg.Connection, tables: Tables) -> None:  # noqa: B027
         """Load what ``apply`` needs besides the batch (once per batch, in its transaction)."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -25,6 +26,12 @@ from .projection import NEXT, Projection, ProjectionError, Tables
 
 Progress = Callable[[int, int], None]  # (position reached, head of the log when started)
 DEFAULT_BATCH = 10_000
+# Rows per table kept across batches: more than the requests open at once, so that most rows
+# are written once; memory is bounded by it, whatever the length of the log.
+DEFAULT_KEEP = 50_000
+# What applying a batch may raise: a fault of the event (or of the database, while applying).
+_FAULTS = (asyncpg.PostgresError, LookupError, KeyError, TypeError, ValueError)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +58,6 @@ class _Target:
     tables: Tables
     families: frozenset[str]
 
-    def select(self, events: Sequence[Decoded]) -> list[Decoded]:
-        return [e for e in events if e.family in self.families]
-
 
 async def rebuild(
     store: EventStore,
@@ -62,22 +66,35 @@ async def rebuild(
     batch: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     verify: bool = False,
+    keep: int = DEFAULT_KEEP,
 ) -> list[Rebuilt]:
-    """Rebuild ``projections`` from the log and swap each in; ProjectionError names a bad event."""
+    """Rebuild ``projections`` from the log and swap each in; ProjectionError names a bad event.
+
+    During the pass over the log each projection keeps up to ``keep`` rows per table in memory
+    across batches (0: none, each batch reads and writes its rows, as the live runner does).
+    """
     schema = store.settings.db_schema
     conns: list[asyncpg.Connection] = [await store.pool.acquire() for _ in projections]
     conn = conns[0]
     try:
         for projection in projections:
             await _claim(conn, schema, projection)
-        targets = []
         for projection in projections:
             await storage.ensure(conn, schema, projection)
-            tables = await storage.create_next(conn, schema, projection)
-            targets.append(_Target(projection, tables, projection.families))
-        decoder = Decoder(lambda kind: any(kind.family in t.families for t in targets))
         head = await store.head()
-        position = await _follow(store, conns, targets, decoder, 0, None, batch, progress, head)
+        targets: list[_Target] = []
+        decoder = Decoder(lambda kind: any(kind.family in t.families for t in targets))
+        try:
+            targets[:] = await _fresh(conn, schema, projections)
+            position = await _follow(
+                store, conns, targets, decoder, 0, None, batch, progress, head, keep
+            )
+        except _KeptFailed as failed:
+            # Re-run it batch by batch, from a clean slate: that names the event (or, should
+            # the fault be in the kept rows, rebuilds without them).
+            log.warning("rebuild with kept rows failed (%s); rebuilding batch by batch", failed)
+            targets[:] = await _fresh(conn, schema, projections)
+            position = await _follow(store, conns, targets, decoder, 0, None, batch, progress, head)
         for target in targets:
             await storage.add_indexes(conn, target.projection)
         results = []
@@ -97,10 +114,22 @@ async def rebuild(
             results.append(Rebuilt(target.projection.name, reached, live_position, live, rebuilt))
         return results
     finally:
+        for projection in projections:
+            projection.retain(0)
         with contextlib.suppress(*CONNECTION_ERRORS):
             await conn.execute("SELECT pg_advisory_unlock_all()")
         for c in conns:
             await store.pool.release(c)
+
+
+async def _fresh(
+    conn: asyncpg.Connection, schema: str, projections: Sequence[Projection]
+) -> list[_Target]:
+    targets = []
+    for projection in projections:
+        tables = await storage.create_next(conn, schema, projection)
+        targets.append(_Target(projection, tables, projection.families))
+    return targets
 
 
 class ReplayRunningError(RuntimeError):
@@ -123,41 +152,121 @@ async def _follow(
     batch: int,
     progress: Progress | None,
     head: int,
+    keep: int = 0,
 ) -> int:
-    """Apply the log after ``position`` (up to ``until``, else until caught up); return where."""
+    """Apply the log after ``position`` (up to ``until``, else until caught up); return where.
 
-    def read(after: int) -> asyncio.Task[list[RecordedEvent]]:
-        limit = batch if until is None else max(1, min(batch, until - after))
-        return asyncio.create_task(store.read_all(after, limit))
-
-    pending = read(position)
+    Each projection applies on its own connection, in its own task, up to two batches behind
+    the reader: the server writes one projection's batch while this process folds another's.
+    """
+    lanes = [_Lane(c, t, position, keep) for c, t in zip(conns, targets, strict=True)]
+    tasks = [asyncio.create_task(lane.run()) for lane in lanes]
     try:
-        while True:
-            records = await pending
-            if until is not None:
-                records = [r for r in records if r.position is not None and r.position <= until]
-            if not records:
-                return position
-            last = records[-1].position
-            assert last is not None
-            done = until is not None and last >= until
-            caught_up = until is None and len(records) < batch
-            if not (done or caught_up):
-                pending = read(last)  # read the next batch while this one is applied
-            events = [e for r in records if (e := _decode(decoder, r)) is not None]
-            # Each projection commits on its own connection: the server works on one batch
-            # while this process decodes and folds for the others.
-            await asyncio.gather(
-                *(_apply(c, t, events, last) for c, t in zip(conns, targets, strict=True))
-            )
-            position = last
-            if progress is not None:
-                progress(position, head)
-            if done or caught_up:
-                return position
+        async with contextlib.aclosing(_pages(store, position, until, batch, head)) as pages:
+            async for records in pages:
+                if any(lane.error for lane in lanes):
+                    break
+                last = records[-1].position
+                assert last is not None
+                events = [e for r in records if (e := _decode(decoder, r)) is not None]
+                chosen: dict[frozenset[str], list[Decoded]] = {}
+                for lane in lanes:
+                    families = lane.target.families
+                    if families not in chosen:
+                        chosen[families] = [e for e in events if e.family in families]
+                    await lane.queue.put((chosen[families], last))
+                position = last
+                if progress is not None:
+                    progress(min(lane.position for lane in lanes), head)
+        for lane in lanes:
+            await lane.queue.put(None)
+        await asyncio.gather(*tasks)
     finally:
-        if not pending.done():
-            pending.cancel()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    for lane in lanes:
+        if lane.error is not None:
+            raise lane.error
+    if progress is not None:
+        progress(position, head)
+    return position
+
+
+async def _pages(
+    store: EventStore, after: int, until: int | None, batch: int, head: int
+) -> AsyncIterator[list[RecordedEvent]]:
+    """The log after ``after``, up to ``until`` or else until caught up, a batch at a time.
+
+    A pass over the whole log reads up to the head it started from through one cursor, then
+    what was logged meanwhile page by page.
+    """
+    if until is None and head > after:
+        async for page in store.read_through(after, head, batch):
+            yield page
+            after = page[-1].position or after
+    while until is None or after < until:
+        limit = batch if until is None else min(batch, until - after)
+        records = await store.read_all(after, limit)
+        if not records:
+            return
+        yield records
+        after = records[-1].position or after
+        if until is None and len(records) < limit:
+            return  # caught up
+
+
+class _KeptFailed(Exception):
+    """Applying with rows kept across batches failed; the event is named batch by batch."""
+
+
+class _Lane:
+    """One projection's share of a pass over the log: its connection and its queue of batches."""
+
+    def __init__(self, conn: asyncpg.Connection, target: _Target, position: int, keep: int):
+        self.conn = conn
+        self.target = target
+        self.position = position
+        self.keep = keep
+        self.queue: asyncio.Queue[tuple[list[Decoded], int] | None] = asyncio.Queue(maxsize=2)
+        self.error: Exception | None = None
+
+    async def run(self) -> None:
+        projection = self.target.projection
+        projection.retain(self.keep)
+        try:
+            while (item := await self.queue.get()) is not None:
+                if self.error is None:  # after an error, drain: the reader must not block
+                    try:
+                        await self._apply(*item)
+                    except Exception as error:
+                        self.error = self._failed(error)
+            if self.error is None and self.keep:
+                try:
+                    async with self.conn.transaction():
+                        await projection.finish(self.conn, self.target.tables)
+                        await _track(self.conn, projection, self.position)
+                except Exception as error:
+                    self.error = self._failed(error)
+        finally:
+            projection.retain(0)
+
+    def _failed(self, error: Exception) -> Exception:
+        if self.keep and isinstance(error, _FAULTS) and not isinstance(error, CONNECTION_ERRORS):
+            return _KeptFailed(f"{self.target.projection.name}: {type(error).__name__}: {error}")
+        return error
+
+    async def _apply(self, events: list[Decoded], last: int) -> None:
+        if not self.keep:
+            await _apply(self.conn, self.target, events, last)
+        elif events:
+            projection, tables = self.target.projection, self.target.tables
+            async with self.conn.transaction():
+                await projection.prepare(self.conn, tables)
+                await projection.apply(self.conn, events, tables)
+        self.position = last
 
 
 def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
@@ -174,24 +283,29 @@ def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
         raise ProjectionError("replay", event, error) from error
 
 
+async def _track(conn: asyncpg.Connection, projection: Projection, position: int) -> None:
+    await conn.execute(
+        "UPDATE tracking SET position = $2 WHERE tracker = $1 AND upstream = $3",
+        storage.tracker(projection, NEXT),
+        position,
+        storage.UPSTREAM,
+    )
+
+
 async def _apply(
-    conn: asyncpg.Connection, target: _Target, events: Sequence[Decoded], last: int
+    conn: asyncpg.Connection, target: _Target, selected: Sequence[Decoded], last: int
 ) -> None:
-    selected = target.select(events)
     try:
         async with conn.transaction():
             if selected:
                 await target.projection.prepare(conn, target.tables)
                 await target.projection.apply(conn, selected, target.tables)
-            await conn.execute(
-                "UPDATE tracking SET position = $2 WHERE tracker = $1 AND upstream = $3",
-                storage.tracker(target.projection, NEXT),
-                last,
-                storage.UPSTREAM,
-            )
+            await _track(conn, target.projection, last)
     except ProjectionError:
         raise
-    except (asyncpg.PostgresError, LookupError, KeyError, TypeError, ValueError) as error:
+    except _FAULTS as error:
+        if isinstance(error, CONNECTION_ERRORS):
+            raise
         await _name_the_event(conn, target, selected, error)
         raise
 

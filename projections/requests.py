@@ -14,7 +14,7 @@ import asyncpg
 from .decoding import Decoded
 from .projection import Projection, Tables
 from .request_events import due_on, is_closed, plain, status_after, syria_day
-from .rows import Columns, Row, RowSet
+from .rows import Columns, Row
 
 COLUMNS = Columns(
     {
@@ -161,7 +161,7 @@ class RequestsProjection(Projection):
     async def apply(
         self, conn: asyncpg.Connection, events: Sequence[Decoded], tables: Tables
     ) -> None:
-        rows = RowSet(tables["requests"], COLUMNS)
+        rows = self.rows(tables, "requests", COLUMNS)
         await rows.load(conn, {e.stream_id for e in events if e.name != "Submitted"})
         for event in events:
             if event.name == "Submitted":

@@ -91,18 +91,29 @@ async def delete(
 
 
 class RowSet:
-    """The rows of one table that a batch touches, keyed by primary key."""
+    """The rows of one table that a batch touches, keyed by primary key.
 
-    def __init__(self, table: str, columns: Columns) -> None:
+    With ``keep`` (a rebuild) the rows stay held across batches, up to ``keep`` of them, and are
+    written back only when the least recently changed are let go and at :meth:`flush_all`: a
+    request's row is then written about once instead of once per batch that changes it, and a
+    row never stored goes in by COPY. The rows still held are the only ones not yet in the
+    table, so a row let go and needed again is read back from the table.
+    """
+
+    def __init__(self, table: str, columns: Columns, keep: int = 0) -> None:
         self.table = table
         self.columns = columns
+        self.keep = keep
         self._rows: dict[Hashable, Row] = {}
         self._dirty: set[Hashable] = set()
         self._deleted: set[Hashable] = set()
+        self._stored: set[Hashable] = set()  # held rows the table has (loaded or written)
+        self._gone: dict[Hashable, None] = {}  # removed while held: known not to be stored
 
     async def load(self, conn: asyncpg.Connection, keys: Iterable[Hashable]) -> None:
         """Fetch the stored rows among ``keys`` (those already held are kept as they are)."""
-        wanted = [k for k in set(keys) if k not in self._rows]
+        held, gone = self._rows, self._gone
+        wanted = [k for k in set(keys) if k not in held and k not in gone]
         if not wanted:
             return
         names = self.columns.key_names
@@ -121,13 +132,19 @@ class RowSet:
             )
         for record in rows:
             row = dict(record)
-            self._rows[self.columns.key_of(row)] = row
+            key = self.columns.key_of(row)
+            held[key] = row
+            if self.keep:
+                self._stored.add(key)
 
     def get(self, key: Hashable) -> Row | None:
         return self._rows.get(key)
 
     def put(self, row: Row) -> Row:
         key = self.columns.key_of(row)
+        if self.keep:
+            self._rows.pop(key, None)  # the most recently changed go last
+            self._gone.pop(key, None)
         self._rows[key] = row
         self._dirty.add(key)
         self._deleted.discard(key)
@@ -135,23 +152,71 @@ class RowSet:
 
     def hold(self, row: Row) -> None:
         """Keep a row read some other way, unchanged until an event changes it."""
-        self._rows[self.columns.key_of(row)] = row
+        key = self.columns.key_of(row)
+        self._rows[key] = row
+        if self.keep:
+            self._stored.add(key)
 
     def touch(self, row: Row) -> None:
         """Mark a row that was changed in place."""
-        self._dirty.add(self.columns.key_of(row))
+        key = self.columns.key_of(row)
+        if self.keep:
+            self._rows[key] = self._rows.pop(key)
+        self._dirty.add(key)
 
     def remove(self, key: Hashable) -> None:
         self._rows.pop(key, None)
-        self._deleted.add(key)
         self._dirty.discard(key)
+        if not self.keep:
+            self._deleted.add(key)
+            return
+        if key in self._stored:
+            self._stored.discard(key)
+            self._deleted.add(key)
+        self._gone[key] = None
+        if len(self._gone) > self.keep:  # forget the oldest: they are read (as absent) again
+            for old in list(self._gone)[: len(self._gone) - self.keep // 2]:
+                del self._gone[old]
 
     def held(self) -> Iterable[Row]:
         return self._rows.values()
 
     async def flush(self, conn: asyncpg.Connection) -> None:
-        """Write every changed row and delete every removed one."""
+        """Write every changed row and delete every removed one (with ``keep``: the overflow)."""
         await delete(conn, self.table, self.columns, self._deleted)
-        await upsert(conn, self.table, self.columns, (self._rows[k] for k in self._dirty))
-        self._dirty.clear()
         self._deleted.clear()
+        if not self.keep:
+            await upsert(conn, self.table, self.columns, (self._rows[k] for k in self._dirty))
+            self._dirty.clear()
+            return
+        if len(self._rows) > self.keep:
+            # Let go of the least recently changed quarter at once: fewer, larger writes.
+            excess = len(self._rows) - self.keep + self.keep // 4
+            await self._write(conn, [k for k, _ in zip(self._rows, range(excess), strict=False)])
+
+    async def flush_all(self, conn: asyncpg.Connection) -> None:
+        """Write back every row still held (the end of a rebuild)."""
+        await delete(conn, self.table, self.columns, self._deleted)
+        self._deleted.clear()
+        await self._write(conn, list(self._rows))
+        self._gone.clear()
+
+    async def _write(self, conn: asyncpg.Connection, keys: list[Hashable]) -> None:
+        """Write the rows of ``keys`` that changed, and stop holding them."""
+        names = self.columns.names
+        values = itemgetter(*names)
+        rows, dirty, stored = self._rows, self._dirty, self._stored
+        fresh: list[Any] = []
+        changed: list[Row] = []
+        for key in keys:
+            row = rows.pop(key)
+            if key in dirty:
+                dirty.discard(key)
+                if key in stored:
+                    changed.append(row)
+                else:
+                    fresh.append(values(row))
+            stored.discard(key)
+        if fresh:
+            await conn.copy_records_to_table(self.table, records=fresh, columns=names)
+        await upsert(conn, self.table, self.columns, changed)

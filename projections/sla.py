@@ -18,7 +18,7 @@ import asyncpg
 from .decoding import Decoded
 from .projection import Projection, Tables
 from .request_events import due_on, status_after, syria_day
-from .rows import Columns, Row, RowSet
+from .rows import Columns, Row
 from .workdays import Workdays
 
 COLUMNS = Columns(
@@ -54,6 +54,7 @@ _PARTY = {
     "certified": "centre",
 }
 _ACCOUNTABLE = ("centre", "agency", "payment_provider")  # the citizen's days stop the clock
+_DAYS = {party: f"{party}_days" for party in (*_ACCOUNTABLE, "citizen")}
 
 
 def waiting_on(status: str, paid: bool) -> str | None:
@@ -103,12 +104,13 @@ class SlaProjection(Projection):
 
     def _rebuild_workdays(self) -> None:
         off = [date.fromisoformat(d) for days in self._holidays.values() for d in days]
-        self.workdays = Workdays(self._weekend, off)
+        if set(self._weekend) != self.workdays.weekend or set(off) != self.workdays.off:
+            self.workdays = Workdays(self._weekend, off)  # else keep what it has counted
 
     async def apply(
         self, conn: asyncpg.Connection, events: Sequence[Decoded], tables: Tables
     ) -> None:
-        rows = RowSet(tables["sla"], COLUMNS)
+        rows = self.rows(tables, "sla", COLUMNS)
         await rows.load(
             conn, {e.stream_id for e in events if e.family == "request" and e.name != "Submitted"}
         )
@@ -160,7 +162,7 @@ class SlaProjection(Projection):
             return
         if row["waiting_on"] is not None:
             used = max(0, self.workdays.between(row["waiting_since"], day))
-            row[f"{row['waiting_on']}_days"] += used
+            row[_DAYS[row["waiting_on"]]] += used
         row["waiting_on"] = party
         row["waiting_since"] = day
         if party is None:

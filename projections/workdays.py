@@ -20,13 +20,24 @@ class Workdays:
     ) -> None:
         self.weekend = frozenset(weekend)
         self.off = frozenset(off)
+        self._counted: dict[tuple[date, date], int] = {}  # the same few days come up again
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() not in self.weekend and day not in self.off
 
     def between(self, a: date, b: date) -> int:
+        try:
+            return self._counted[(a, b)]
+        except KeyError:
+            pass
+        if len(self._counted) >= 65_536:
+            self._counted.clear()
+        count = self._counted[(a, b)] = self._between(a, b)
+        return count
+
+    def _between(self, a: date, b: date) -> int:
         if b <= a:
-            return -self.between(b, a) if b < a else 0
+            return -self._between(b, a) if b < a else 0
         whole_weeks, rest = divmod((b - a).days, 7)
         count = whole_weeks * (7 - len(self.weekend))
         day = a + timedelta(days=whole_weeks * 7)
