@@ -12,9 +12,15 @@ from strawberry.scalars import JSON
 
 from khidma.core.app.history import LoggedEvent as Logged
 from khidma.core.app.history import RequestAsOf, plain
+from khidma.projections.request_events import UnhandledEvent
+from khidma.projections.words import describe
 
 from ..common.errors import NotFound, ValidationError
+from ..common.names import Name
 from ..common.relay import PageInfo
+
+# The modules of ServiceRequest's layers: their events have words (projections/words.py).
+_REQUEST_TOPICS = "khidma.core.domain.request"
 
 
 @strawberry.type(
@@ -42,6 +48,25 @@ class LoggedEvent:
     )
     content_hash: str = strawberry.field(description="SHA-256 over the stored event, hex.")
     chain_hash: str = strawberry.field(description="The log's hash chain at this position, hex.")
+
+    @strawberry.field(
+        description="A request's event in plain words, Arabic and English, as its timeline"
+        " says it (null for other aggregates' events)."
+    )
+    async def text(self, info: strawberry.Info) -> Name | None:
+        if self.data is None or not self.topic.startswith(_REQUEST_TOPICS):
+            return None
+        services: dict[str, tuple[str, str]] = {}
+        if self.name == "Submitted":
+            code = self.data.get("service_code")
+            found = await info.context.loaders.service.load(code) if code else None
+            if found is not None:
+                services[code] = (found.name.ar, found.name.en)
+        try:
+            ar, en = describe(self.name, self.data, services)
+        except (UnhandledEvent, KeyError):  # a newer event, or a shape the words predate
+            return None
+        return Name(ar=ar, en=en)
 
     @classmethod
     def of(cls, e: Logged) -> LoggedEvent:

@@ -38,7 +38,7 @@ query History($n: String!) {
     ... on RequestHistory {
       trackingNumber streamId
       events { position version name topic recordedAt actorId actorRole centre channel
-               idempotencyKey data contentHash chainHash }
+               idempotencyKey data contentHash chainHash text { ar en } }
     }
     ... on ValidationError { field message }
     ... on NotFound { what key }
@@ -168,6 +168,11 @@ async def test_request_history_has_every_event_with_who_where_when_and_what(api:
         assert event["recordedAt"] == record.recorded_at.isoformat()
         assert len(bytes.fromhex(event["contentHash"])) == 32
     assert events[0]["name"] == "Submitted"
+    service = await api.khidma.outbox.service(events[0]["data"]["service_code"])
+    assert service is not None
+    assert events[0]["text"]["en"].startswith(f"Request {number} filed ({service.name.en})")
+    assert number in events[0]["text"]["ar"] and service.name.ar in events[0]["text"]["ar"]
+    assert all(e["text"] and e["text"]["ar"] and e["text"]["en"] for e in events)
     assert events[0]["data"]["tracking_number"] == number
     assert "originator_id" not in events[0]["data"]
 
