@@ -37,8 +37,8 @@ _COLUMNS = (
 # One statement per page. ``near``: the next WINDOW positions in order, each event probed by
 # its key (LIMIT 1 keeps the planner from turning it into a join over all events); ``far``,
 # run only if ``near`` came up short before the end of the log: the matching events found by
-# their indexes, met with the log by event_id. Both shapes are fixed, so a generic plan
-# cached on a connection cannot swap them.
+# their indexes, each met with its log row by event_id. Both shapes are fixed (a generic plan
+# once hash-joined the whole log into ``far``: 585 ms on 400,000 events instead of 20).
 _FILTERED_PAGE = """
 WITH near AS MATERIALIZED (
     SELECT l.position, l.event_id, l.chain_hash FROM event_log l
@@ -54,7 +54,10 @@ WITH near AS MATERIALIZED (
       AND $1 + $3 < (SELECT last_position FROM sequencer_state)
 ), far AS (
     SELECT l.position, l.event_id, l.chain_hash FROM matching m
-    JOIN event_log l ON l.event_id = m.event_id
+    CROSS JOIN LATERAL (
+        SELECT position, event_id, chain_hash FROM event_log
+        WHERE event_id = m.event_id LIMIT 1
+    ) l
     WHERE l.position > $1 + $3
     ORDER BY l.position LIMIT $2
 ), p AS (
