@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -25,6 +27,8 @@ from . import lookups
 from .actor import Actor
 from .runner import CommandRunner, NotFound, Result, Unit, as_result
 
+log = logging.getLogger(__name__)
+
 _RESERVE = (
     "INSERT INTO request_numbers (prefix, year, last) VALUES ($1, $2, $3)"
     " ON CONFLICT (prefix, year) DO UPDATE SET last = request_numbers.last + $3 RETURNING last"
@@ -35,25 +39,51 @@ class TrackingNumbers:
     """Hands out each governorate's numbers for the year from blocks reserved in the database.
 
     One short UPDATE reserves ``BLOCK`` numbers for this process, so concurrent submissions do
-    not queue on one row lock. Numbers are unique, not gap-free: a process that stops, or a
-    command that fails, leaves some unused.
+    not queue on one row lock; the next block is reserved while half of the current one is
+    left, so a submission rarely waits for that round trip (and its commit) at all. Numbers are
+    unique, not gap-free: a process that stops, or a command that fails, leaves some unused.
     """
 
-    BLOCK = 20
+    BLOCK = 50
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._blocks: dict[tuple[str, int], tuple[int, int]] = {}
-        self._lock = asyncio.Lock()
+        self._free: dict[tuple[str, int], deque[list[int]]] = {}  # [next, last] ranges
+        self._reserving: dict[tuple[str, int], asyncio.Task[None]] = {}
 
     async def next(self, governorate: str, year: int) -> str:
-        async with self._lock:
-            given, last = self._blocks.get((governorate, year), (0, 0))
-            if given >= last:
-                last = await self._pool.fetchval(_RESERVE, governorate, year, self.BLOCK)
-                given = last - self.BLOCK
-            self._blocks[governorate, year] = (given + 1, last)
-        return format_tracking_number(governorate, year, given + 1)
+        key = (governorate, year)
+        ranges = self._free.setdefault(key, deque())
+        while not ranges:
+            # Shielded: a caller that gives up must not cancel the others' reservation.
+            await asyncio.shield(self._reserve(key))
+        block = ranges[0]
+        number = block[0]
+        block[0] += 1
+        if block[0] > block[1]:
+            ranges.popleft()
+        if sum(last - first + 1 for first, last in ranges) < self.BLOCK // 2:
+            self._reserve(key)
+        return format_tracking_number(governorate, year, number)
+
+    def _reserve(self, key: tuple[str, int]) -> asyncio.Task[None]:
+        """The reservation of the next block for ``key`` (started if none is under way)."""
+        task = self._reserving.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fetch(key))
+            self._reserving[key] = task
+            task.add_done_callback(lambda done: self._reserved(key, done))
+        return task
+
+    def _reserved(self, key: tuple[str, int], task: asyncio.Task[None]) -> None:
+        self._reserving.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            # Whoever awaited it has the error; a reservation ahead of need is tried again.
+            log.warning("reserving tracking numbers for %s failed: %s", key, task.exception())
+
+    async def _fetch(self, key: tuple[str, int]) -> None:
+        last = await self._pool.fetchval(_RESERVE, key[0], key[1], self.BLOCK)
+        self._free[key].append([last - self.BLOCK + 1, last])
 
 
 class Submission:

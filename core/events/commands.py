@@ -13,17 +13,6 @@ from .records import CommandRecord
 COMMANDS_KEY = "commands_pkey"
 
 
-def with_command(insert_sql: str, first: int) -> str:
-    """Wrap an events INSERT … RETURNING so the command row is inserted with its events."""
-    k, name, actor, result = (f"${i}" for i in range(first, first + 4))
-    return (
-        f"WITH ins AS ({insert_sql}),"
-        f" cmd AS (INSERT INTO commands (idempotency_key, command, actor_id, result)"
-        f" SELECT {k}, {name}, {actor}, {result}::jsonb WHERE EXISTS (SELECT 1 FROM ins))"
-        " SELECT * FROM ins"
-    )
-
-
 async def command_result(
     conn: asyncpg.Pool | asyncpg.Connection, idempotency_key: str
 ) -> CommandRecord | None:

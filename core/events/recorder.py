@@ -9,43 +9,48 @@ others are stale without asking. A record that collides with another process's c
 write, or reuses an idempotency key, fails the shared statement: each record is then sent
 alone, so only that one fails. A record with a tracking position is always written alone, in a
 transaction with its position.
+
+A record may also name the versions of aggregates its command only read (``reads``): it is
+stale, and written by nobody, if any of those streams has moved past them by the time it is
+written. A command can then decide on aggregates it holds in memory without asking first,
+and still never commits a decision made on a superseded catalog, centre or clerk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from .batching import Batcher, Pending
-from .commands import COMMANDS_KEY, with_command
+from .commands import COMMANDS_KEY
 from .errors import ConcurrencyError, DuplicateCommandError
 from .records import Appended, CommandRecord, PendingEvent, Tracking
 from .tracking import track
 
-IN_FLIGHT = 2
+# Commits wait on the WAL flush, not the CPU: with several batches out, PostgreSQL flushes
+# them together as it does for separate writers.
+IN_FLIGHT = 8
 MAX_BATCH_EVENTS = 5_000
 
-_INSERT = """
-INSERT INTO events (stream_id, version, topic, data, metadata, content_hash)
-SELECT s, v, t, d, $5::jsonb, h
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $6::bytea[]) AS u(s, v, t, d, h)
-RETURNING event_id, tx_id::text
-"""
 # Several records: $7 numbers each row's record, $8 is the row's record's first version on
 # that stream. A record any of whose streams has an event at or past that version is stale,
-# and none of its rows is written (nor its command row, $9-$13).
+# and none of its rows is written (nor its command row, $9-$13); so is a record one of whose
+# read streams ($14, record $16) has an event past the version it read ($15).
 _RECORD_MANY = """
 WITH u AS (
     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::jsonb[],
                          $6::bytea[], $7::int[], $8::bigint[]) AS u(s, v, t, d, m, h, r, f)
 ),
 stale AS (
-    SELECT DISTINCT u.r FROM u
+    SELECT u.r FROM u
     WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = u.s AND e.version >= u.f)
+    UNION
+    SELECT x.r FROM unnest($14::uuid[], $15::bigint[], $16::int[]) AS x(s, v, r)
+    WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = x.s AND e.version > x.v)
 ),
 ins AS (
     INSERT INTO events (stream_id, version, topic, data, metadata, content_hash)
@@ -71,6 +76,7 @@ class Record:
     metadata: bytes
     hashes: list[bytes]
     command: CommandRecord | None
+    reads: Mapping[UUID, int] = field(default_factory=dict)  # stream -> version read (0: none)
 
     def first_versions(self) -> dict[UUID, int]:
         """Each stream's first version in this record: the stream must not have reached it."""
@@ -98,6 +104,18 @@ class Recorder:
             "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
         )
 
+    async def moved(self, seen: Mapping[UUID, int]) -> list[UUID]:
+        """The streams of ``seen`` with an event past the version given, in its order."""
+        rows = await self._pool.fetch(
+            "SELECT u.s FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS u(s, v, n)"
+            " WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = u.s AND e.version > u.v)"
+            " ORDER BY u.n",
+            list(seen),
+            list(seen.values()),
+        )
+        asked = {s: s for s in seen}  # asyncpg's own UUID type would leak out
+        return [asked[r[0]] for r in rows]
+
     async def _send(self, batch: list[Pending[Record, Appended]]) -> None:
         if len(batch) == 1:
             batch[0].done.set_result(await self._alone(batch[0].item))
@@ -123,9 +141,7 @@ class Recorder:
             r = pending.item
             mine = [written.get((e.stream_id, e.version)) for e in r.events]
             if None in mine:
-                stream_id = next(e.stream_id for e, i in zip(r.events, mine, strict=True) if not i)
-                error = ConcurrencyError(stream_id, None, await self.version(stream_id))
-                pending.done.set_exception(error)
+                pending.done.set_exception(await self._stale(r))
                 continue
             ids = tuple(sorted(mine))  # type: ignore[type-var]
             pending.done.set_result(Appended(tx, ids, _last_versions(r.events), order[ids[0]]))
@@ -139,33 +155,32 @@ class Recorder:
 
     async def _alone(self, r: Record, tracking: Tracking | None = None) -> Appended:
         """One record in one statement (in a transaction with its tracking position)."""
-        events = r.events
-        args: list[Any] = [
-            [e.stream_id for e in events],
-            [e.version for e in events],
-            [e.topic for e in events],
-            [e.data for e in events],
-            r.metadata,
-            r.hashes,
-        ]
-        sql = _INSERT
-        if r.command is not None:
-            sql = with_command(sql, len(args) + 1)
-            args.extend(r.command.arguments())
+        args = _columns([r])
         try:
             if tracking is None:
-                rows = await self._pool.fetch(sql, *args)
+                rows = await self._pool.fetch(_RECORD_MANY, *args)
             else:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    rows = await conn.fetch(sql, *args)
-                    await track(conn, tracking)
+                    rows = await conn.fetch(_RECORD_MANY, *args)
+                    if rows:
+                        await track(conn, tracking)
         except asyncpg.UniqueViolationError as error:
             if r.command is not None and error.constraint_name == COMMANDS_KEY:
                 raise DuplicateCommandError(r.command.idempotency_key) from None
-            stream_id = await self._first_taken(events)
+            stream_id = await self._first_taken(r.events)
             raise ConcurrencyError(stream_id, None, await self.version(stream_id)) from None
+        if not rows:
+            raise await self._stale(r)
         self._on_written()
-        return Appended(int(rows[0][1]), tuple(sorted(r[0] for r in rows)), _last_versions(events))
+        return Appended(int(rows[0][1]), tuple(r[0] for r in rows), _last_versions(r.events))
+
+    async def _stale(self, r: Record) -> ConcurrencyError:
+        """The error of a record found stale: names the first stream that moved on."""
+        first = r.first_versions()
+        moved = await self.moved({**r.reads, **{s: v - 1 for s, v in first.items()}})
+        stream_id = moved[0] if moved else r.events[0].stream_id
+        expected = first[stream_id] - 1 if stream_id in first else r.reads.get(stream_id)
+        return ConcurrencyError(stream_id, expected, await self.version(stream_id))
 
     async def _first_taken(self, events: Sequence[PendingEvent]) -> UUID:
         row = await self._pool.fetchrow(
@@ -202,7 +217,12 @@ def _columns(records: list[Record]) -> list[list[Any]]:
     """The statement's arrays: one row per event, then one per command."""
     rows: list[tuple[Any, ...]] = []
     commands: list[tuple[Any, ...]] = []
+    reads: list[list[Any]] = [[], [], []]
     for r, record in enumerate(records):
+        for stream_id, version in record.reads.items():
+            reads[0].append(stream_id)
+            reads[1].append(version)
+            reads[2].append(r)
         first = record.first_versions()
         for e, digest in zip(record.events, record.hashes, strict=True):
             rows.append(
@@ -221,7 +241,7 @@ def _columns(records: list[Record]) -> list[list[Any]]:
             commands.append((*record.command.arguments(), r))
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
     commanded = [list(c) for c in zip(*commands, strict=True)] if commands else [[]] * 5
-    return columns + commanded
+    return columns + commanded + reads
 
 
 def _last_versions(events: Sequence[PendingEvent]) -> dict[UUID, int]:

@@ -137,11 +137,14 @@ class Writer:
         metadata: Mapping[str, Any] | None,
         tracking: Tracking | None = None,
         command: CommandRecord | None = None,
+        reads: Mapping[UUID, int] | None = None,
     ) -> Appended:
         """Write events with caller-fixed versions (with the command's idempotency row, or a
-        tracking position), all or none."""
+        tracking position), all or none; stale if a stream in ``reads`` moved past the version
+        given."""
         meta, hashes = self._prepared(events, metadata)
-        return await self._recorder.record(Record(events, meta, hashes, command), tracking)
+        record = Record(events, meta, hashes, command, reads or {})
+        return await self._recorder.record(record, tracking)
 
     def _prepared(
         self, events: list[PendingEvent], metadata: Mapping[str, Any] | None
@@ -154,3 +157,7 @@ class Writer:
     async def version(self, stream_id: UUID) -> int:
         """The stream's current version (0 if it has no events)."""
         return await self._recorder.version(stream_id)
+
+    async def moved(self, seen: Mapping[UUID, int]) -> list[UUID]:
+        """The streams of ``seen`` with an event past the version given."""
+        return await self._recorder.moved(seen)

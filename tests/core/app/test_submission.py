@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from khidma.core.app import Actor, Khidma, NotFound
+from khidma.core.app.submission import TrackingNumbers
 from khidma.core.domain.catalog import Catalog
 from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.errors import NotAllowed, ValidationError
@@ -256,6 +257,18 @@ async def test_thirty_concurrent_submissions_get_unique_valid_numbers(world: Wor
         assert (await world.load(result["tracking_number"])).tracking_number == (
             result["tracking_number"]
         )
+
+
+async def test_two_processes_drawing_numbers_at_once_never_share_one(world: World) -> None:
+    here, there = TrackingNumbers(world.store.pool), TrackingNumbers(world.store.pool)
+    drawn = await asyncio.gather(
+        *(numbers.next("HMS", 2027) for _ in range(130) for numbers in (here, there))
+    )
+    assert len(set(drawn)) == 260
+    sequences = sorted(int(n.split("-")[2]) for n in drawn)
+    # Blocks reserved ahead of need leave the last ones unused, never more than two blocks.
+    assert sequences[-1] - 260 <= 2 * 2 * TrackingNumbers.BLOCK
+    assert all(parse_tracking_number(n) == n for n in drawn)
 
 
 # -- idempotency ---------------------------------------------------------------------------------

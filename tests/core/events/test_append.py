@@ -88,7 +88,8 @@ async def test_record_many_streams_in_one_transaction(store: EventStore) -> None
     with pytest.raises(ConcurrencyError) as caught:
         await store.record([PendingEvent(s2, 2, TOPIC, b"c"), PendingEvent(s1, 1, TOPIC, b"d")])
     assert caught.value.stream_id == s1
-    assert caught.value.expected_version is None
+    assert caught.value.expected_version == 0  # its version 1 was computed from none
+    assert caught.value.actual_version == 1
     assert await count_events(store) == 2
 
 
