@@ -140,14 +140,8 @@ class History:
             raise ValidationError("after", "expected a position ≥ 0")
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE:
             raise ValidationError("first", f"expected 1 to {MAX_PAGE}")
-        if where is None or where.empty:
-            rows = await self._store.pool.fetch(_PAGE, after, limit + 1)
-        else:
-            # One stream: its index finds every match at once, so no walk.
-            args: list[Any] = [after, limit + 1, 0 if where.selective else self._window]
-            conditions = " AND ".join(where.conditions(args))
-            sql = _FILTERED_PAGE.format(where=conditions, columns=_COLUMNS)
-            rows = await self._store.pool.fetch(sql, *args)
+        sql, args = page_statement(where, after, limit + 1, self._window)
+        rows = await self._store.pool.fetch(sql, *args)
         return [logged for logged, _ in await self._decoded(rows[:limit])], len(rows) > limit
 
     async def request_events(
@@ -238,6 +232,18 @@ class History:
             return (await self._repository.decode([record]))[0]
         except UnknownTopicError:
             return None
+
+
+def page_statement(
+    where: LogFilter | None, after: int, limit: int, window: int = WINDOW
+) -> tuple[str, list[Any]]:
+    """The one statement of a page of the log, and its arguments."""
+    if where is None or where.empty:
+        return _PAGE, [after, limit]
+    # One stream: its index finds every match at once, so no walk.
+    args: list[Any] = [after, limit, 0 if where.selective else window]
+    conditions = " AND ".join(where.conditions(args))
+    return _FILTERED_PAGE.format(where=conditions, columns=_COLUMNS), args
 
 
 def event_data(event: Any) -> dict[str, Any]:
