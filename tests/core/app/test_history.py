@@ -6,20 +6,19 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from khidma.core.app import Khidma, NotFound
-from khidma.core.app.history import History, LoggedEvent, page_statement
+from khidma.core.app.history import History, LoggedEvent
 from khidma.core.app.log_filter import LogFilter
 from khidma.core.config import Settings
 from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.tracking import format_tracking_number, request_id
-from khidma.core.events import EventStore, PendingEvent, RecordedEvent
+from khidma.core.events import EventStore, RecordedEvent
 
 from .conftest import START, FixedClock, admin
 from .request_world import CITIZEN_NN, CIVIL, HOMS, World, seed
@@ -370,53 +369,3 @@ async def test_a_forgotten_citizens_data_reads_as_absent_and_the_rest_stays(
     assert rebuilt.request.collected_by["national_number"] is None
     page, _ = await history.log(LogFilter.build(tracking_number=trip.number), 0, 50)
     assert CITIZEN_NN not in repr([e.data for e in page])
-
-
-async def test_filtered_pages_use_the_indexes_whatever_plan_is_cached(store: EventStore) -> None:
-    """Some thousands of events by a busy worker and a few people; each filter's statement,
-    planned generically (as a connection's cached plan may be), reads through its index and
-    never hash-joins the whole log."""
-    busy, rare = uuid.uuid4(), uuid.uuid4()
-    for batch in range(40):
-        actor, centre = (rare, "HMS-07") if batch % 10 == 0 else (busy, None)
-        await store.record(
-            [
-                PendingEvent(
-                    uuid.uuid4(), 1, f"tests.audit:Probe.{'Rare' if i == 0 else 'Often'}", b"{}"
-                )
-                for i in range(100)
-            ],
-            {"actor_id": str(actor), "actor_role": "system", "centre": centre},
-        )
-    await all_logged(store)
-    await store.pool.execute("ANALYZE events; ANALYZE event_log")
-    middle = await store.pool.fetchval("SELECT recorded_at FROM events WHERE event_id = 2000")
-    cases: list[tuple[LogFilter, str, str]] = [
-        (LogFilter.build(actor_id=rare), "events_actor", "text"),
-        (LogFilter.build(centre="HMS-07"), "events_centre", "text"),
-        (LogFilter.build(topic="Rare"), "events_name", "text"),
-        (
-            LogFilter.build(recorded_from=middle, recorded_to=middle + timedelta(milliseconds=1)),
-            "events_recorded_at",
-            "timestamptz, timestamptz",
-        ),
-        (LogFilter.build(stream_id=uuid.uuid4()), "events_stream_id_version_key", "uuid"),
-    ]
-    async with store.pool.acquire() as conn, conn.transaction():
-        for i, (where, index, types) in enumerate(cases):
-            sql, args = page_statement(where, 0, 51)
-            await conn.execute(f"PREPARE page_{i} (bigint, bigint, bigint, {types}) AS {sql}")
-            values = ", ".join(literal(a) for a in args)
-            for mode in ("force_generic_plan", "force_custom_plan"):
-                await conn.execute(f"SET LOCAL plan_cache_mode = {mode}")
-                rows = await conn.fetch(f"EXPLAIN (COSTS OFF) EXECUTE page_{i} ({values})")
-                plan = "\n".join(r[0] for r in rows)
-                assert index in plan, (mode, where, plan)
-                assert "Hash Join" not in plan and "Seq Scan on event_log" not in plan, plan
-
-
-def literal(value: Any) -> str:
-    if isinstance(value, int):
-        return str(value)
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text.replace("'", "''") + "'"
