@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from khidma.core.domain.dispatch import Dispatch
 from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.text import moment
@@ -75,15 +76,15 @@ SELECT {_COLUMNS} FROM (
 CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.event_id = p.event_id LIMIT 1) e
 ORDER BY p.position
 """
-# A stream's events in version order, up to a position or a time; ``head`` is the log's end.
+# Streams' events in log order, up to a position or a time; ``head`` is the log's end.
 # Unlogged events come back with no position (the caller runs the sequencer and asks again).
-_STREAM = f"""
+_STREAMS = f"""
 SELECT {_COLUMNS}, (SELECT last_position FROM sequencer_state) AS head
 FROM events e LEFT JOIN event_log p ON p.event_id = e.event_id
-WHERE e.stream_id = $1
+WHERE e.stream_id = ANY($1::uuid[])
   AND ($2::bigint IS NULL OR p.position <= $2)
   AND ($3::timestamptz IS NULL OR e.recorded_at <= $3)
-ORDER BY e.version
+ORDER BY p.position NULLS LAST, e.stream_id, e.version
 """
 _NOT_DATA = frozenset({"originator_id", "originator_version"})
 
@@ -147,10 +148,11 @@ class History:
     async def request_events(
         self, tracking_number: str, *, position: int | None = None, at: datetime | None = None
     ) -> list[LoggedEvent]:
-        """A request's logged events in order, up to ``position`` or ``at`` (recorded_at) if
-        given; NotFound if the tracking number names no request."""
+        """A request's logged events and its dispatch record's (what khidma's workers did for
+        it: notifications, payments opened, steps parked), in log order, up to ``position``
+        or ``at`` (recorded_at) if given; NotFound if the tracking number names no request."""
         number = parse_tracking_number(tracking_number)
-        read = await self._stream(request_id(number), position, at)
+        read = await self._streams([request_id(number), Dispatch.id_for(number)], position, at)
         if not read and not await self._store.version(request_id(number)):
             raise NotFound("request", number)
         return [logged for logged, _ in read]
@@ -164,7 +166,7 @@ class History:
         if (position is None) == (at is None):
             raise ValidationError("position", "give exactly one of position and at")
         number = parse_tracking_number(tracking_number)
-        read = await self._stream(request_id(number), position, at)
+        read = await self._streams([request_id(number)], position, at)
         if not read:
             if not await self._store.version(request_id(number)):
                 raise NotFound("request", number)
@@ -181,8 +183,8 @@ class History:
 
     # -- reading and decoding --------------------------------------------------------------
 
-    async def _stream(
-        self, stream_id: UUID, position: int | None, at: datetime | None
+    async def _streams(
+        self, stream_ids: list[UUID], position: int | None, at: datetime | None
     ) -> list[tuple[LoggedEvent, Any]]:
         if position is not None and (
             not isinstance(position, int) or isinstance(position, bool) or position < 1
@@ -190,10 +192,10 @@ class History:
             raise ValidationError("position", "expected a position ≥ 1")
         if at is not None:
             at = moment("at", at)
-        rows = await self._store.pool.fetch(_STREAM, stream_id, position, at)
+        rows = await self._store.pool.fetch(_STREAMS, stream_ids, position, at)
         if any(r["position"] is None for r in rows):
             await self._store.sequencer.run_once()  # written but not yet logged: log it now
-            rows = await self._store.pool.fetch(_STREAM, stream_id, position, at)
+            rows = await self._store.pool.fetch(_STREAMS, stream_ids, position, at)
         if position is not None and rows and position > rows[0]["head"]:
             raise ValidationError("position", f"past the end of the log ({rows[0]['head']})")
         return await self._decoded([r for r in rows if r["position"] is not None])

@@ -74,8 +74,9 @@ class AuditQueries:
 
     @strawberry.field(
         permission_classes=ALLOWED,
-        description="Every logged event of a request, oldest first, with who (actor, role),"
-        " where (centre, channel), when and what (data).",
+        description="Every logged event of a request and of its dispatch record (what khidma's"
+        " workers did for it), oldest first, with who (actor, role), where (centre, channel),"
+        " when and what (data).",
     )
     async def request_history(
         self, info: strawberry.Info, tracking_number: str

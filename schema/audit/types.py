@@ -126,10 +126,12 @@ class EventLogFilter:
     )
 
 
-@strawberry.type(description="Every logged event of a request, oldest first.")
+@strawberry.type(
+    description="Every logged event of a request and of its dispatch record, oldest first."
+)
 class RequestHistory:
     tracking_number: str
-    stream_id: UUID
+    stream_id: UUID = strawberry.field(description="The request's stream.")
     events: list[LoggedEvent]
 
 

@@ -16,6 +16,7 @@ from khidma.core.app import Khidma, NotFound
 from khidma.core.app.history import History, LoggedEvent
 from khidma.core.app.log_filter import LogFilter
 from khidma.core.config import Settings
+from khidma.core.domain.dispatch import Dispatch
 from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.tracking import format_tracking_number, request_id
 from khidma.core.events import EventStore, RecordedEvent
@@ -68,6 +69,9 @@ async def journey(world: World, clock: FixedClock) -> Journey:
     await capture()
     steps: list[Callable[[], Any]] = [
         lambda: world.pay(number, filed["fee_total"]),
+        lambda: world.khidma.dispatch.park(
+            world.system, world.key(), number, step="notify", error="SMS gateway down", attempts=5
+        ),
         lambda: world.requests.forward(clerk, world.key(), number),
         lambda: world.requests.record_agency_answer(
             registry, world.key(), number, accepted_reference="CR-REF-1"
@@ -94,6 +98,7 @@ async def journey(world: World, clock: FixedClock) -> Journey:
         await capture()
         if i % 3 == 0:  # the other request moves too, so positions interleave
             await world.requests.add_note(clerk, world.key(), other, text=f"note {i}")
+    await world.requests.add_note(clerk, world.key(), other, text="later")  # the log goes on
     await all_logged(world.store)
     return Journey(number, other, states)
 
@@ -184,7 +189,13 @@ async def test_request_events_say_who_did_what_where_and_when(
     trip = await journey(world, clock)
     events = await History.of(world.khidma.runner).request_events(trip.number.lower())
     records = await logged(world.store, trip.number)
-    assert [e.event_id for e in events] == [r.event_id for r in records]
+    dispatch = await world.store.read_stream(Dispatch.id_for(trip.number))
+    assert [e.name for e in dispatch_events(events)] == ["Opened", "DispatchFailed"]
+    both = sorted([*records, *dispatch], key=lambda r: r.position or 0)
+    assert [e.event_id for e in events] == [r.event_id for r in both], "both, in log order"
+    parked = dispatch_events(events)[1]
+    assert parked.data is not None and parked.data["error"] == "SMS gateway down"
+    events = [e for e in events if e.stream_id == request_id(trip.number)]
     assert [e.name for e in events][:3] == ["Submitted", "FeeAssessed", "PaymentRecorded"]
     assert [e.metadata["actor_role"] for e in events][:4] == [
         "citizen",
@@ -199,6 +210,10 @@ async def test_request_events_say_who_did_what_where_and_when(
     assert submitted["channel"] == "portal"
     assert events[1].data is not None and events[1].data["total"] == 2000
     assert all(len(e.content_hash) == 32 and len(e.chain_hash) == 32 for e in events)
+
+
+def dispatch_events(events: list[LoggedEvent]) -> list[LoggedEvent]:
+    return [e for e in events if e.topic.startswith("khidma.core.domain.dispatch:")]
 
 
 async def test_unknown_and_malformed_requests(world: World) -> None:
