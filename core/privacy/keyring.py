@@ -48,7 +48,7 @@ class SubjectForgotten(InvalidTransition):
     """Personal data of a forgotten citizen cannot be written again."""
 
     def __init__(self, subject: UUID) -> None:
-        super().__init__("record personal data of", "forgotten", f"citizen {subject} was forgotten")
+        super().__init__("record personal data", "the citizen is forgotten", str(subject))
         self.subject = subject
 
 

@@ -17,8 +17,8 @@ from khidma.core.domain.lifecycle import Status
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.roles import Role
 from khidma.core.domain.tracking import request_id
-from khidma.core.events import ConcurrencyError, EventStore
-from khidma.core.events.transcoder import new_mapper
+from khidma.core.events import ConcurrencyError, EventStore, PendingEvent
+from khidma.core.privacy import sealing_of
 
 from .request_world import CIVIL, HOMS, World, seed
 
@@ -53,9 +53,11 @@ def together(store: EventStore, monkeypatch: pytest.MonkeyPatch, n: int) -> None
 
 async def replayed(store: EventStore, stream_id: UUID) -> Any:
     """The aggregate rebuilt from every one of its events, no snapshot."""
-    mapper = new_mapper()
+    mapper = sealing_of(store)  # personal data is sealed: the keys are fetched first
+    records = await store.read_stream(stream_id)
+    await mapper.before_load([PendingEvent(stream_id, r.version, r.topic, r.data) for r in records])
     aggregate = None
-    for record in await store.read_stream(stream_id):
+    for record in records:
         stored = StoredEvent(stream_id, record.version, record.topic, record.data)
         aggregate = mapper.to_domain_event(stored).mutate(aggregate)
     return aggregate
