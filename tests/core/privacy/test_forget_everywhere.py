@@ -193,9 +193,7 @@ async def found_in_tables(pool: asyncpg.Pool, schema: str) -> dict[str, list[str
         schema,
         list(TEXT_TYPES),
     )
-    assert {"events", "snapshots", "commands", "requests", "subject_keys"} <= {
-        c["table_name"] for c in columns
-    }
+    assert {"events", "snapshots", "commands", "subject_keys"} <= {c["table_name"] for c in columns}
     found: dict[str, list[str]] = {}
     for table, column, kind in columns:
         if kind == "bytea":
