@@ -26,6 +26,7 @@ from .apq import PersistedQueries, PersistedQueryMiddleware
 from .auth import Tokens
 from .build import build_schema
 from .context import Services
+from .execution import LeanExecution
 from .freshness import Freshness
 from .graphiql import graphiql_assets, graphiql_page
 from .metrics import Metrics
@@ -64,7 +65,9 @@ def create_app(
         hub=Hub(store, url, settings, positions),
         settings=settings,
     )
-    graphql = KhidmaGraphQL(build_schema(settings), services)
+    schema = build_schema(settings)
+    schema.execution_context_class = LeanExecution
+    graphql = KhidmaGraphQL(schema, services)
     persisted = PersistedQueryMiddleware(graphql, PersistedQueries())
     metrics = Metrics(store)
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from khidma.core.config import Settings
+from khidma.schema.build import build_schema
+from khidma.schema.limits import Limits
+
 from .conftest import Api
 
 
@@ -60,3 +64,18 @@ async def test_readyz_and_metrics(api: Api) -> None:
     assert 'khidma_projection_lag_events{projection="requests"}' in metrics
     assert "khidma_http_request_seconds_bucket" in metrics
     assert "khidma_dispatcher_failures_total" in metrics
+
+
+async def test_a_query_text_is_parsed_and_validated_once() -> None:
+    schema = build_schema(Settings())
+    limits = schema.extensions[0]()
+    assert isinstance(limits, Limits)
+    query = "{ __typename }"
+    before = limits.check.cache_info()  # type: ignore[attr-defined]
+    for _ in range(3):
+        result = await schema.execute(query)
+        assert result.errors is None
+    after = limits.check.cache_info()  # type: ignore[attr-defined]
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    bad = await schema.execute("{ nothing }")
+    assert bad.errors and "nothing" in bad.errors[0].message
