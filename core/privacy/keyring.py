@@ -29,6 +29,10 @@ from ..events.store import EventStore
 from .master import load_master_key, master_key_path
 
 KEY_CACHE = 50_000  # unwrapped keys kept per process
+# A row that only proves the master key: 32 zero bytes wrapped by it (AES key wrap is
+# deterministic). The first master key to start writes it; any other is refused before it
+# reads a key, or makes one nobody else could unwrap.
+CHECK_ROW = UUID(int=0)
 FORGET = "forget:"  # NOTIFY payload prefix: the subject whose key was destroyed
 
 
@@ -75,6 +79,7 @@ class Keyring:
         self._keys: OrderedDict[UUID, AESGCM | None] = OrderedDict()
         self._on_forget: list[Callable[[UUID | None], None]] = []
         self._notices = 0  # forget notices heard: a fetch that overlapped one is redone
+        self._checked = False
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -146,6 +151,8 @@ class Keyring:
         return [s for s in dict.fromkeys(subjects) if s not in self._keys]
 
     async def _fetch(self, subjects: list[UUID], *, create: bool) -> None:
+        if not self._checked:
+            await self._check_master_key()
         while True:
             heard = self._notices
             found = await self._read(subjects, create=create)
@@ -182,6 +189,20 @@ class Keyring:
             )
             found.update((r["subject_id"], r["wrapped"]) for r in rows)
         return found
+
+    async def _check_master_key(self) -> None:
+        await self._pool.execute(
+            "INSERT INTO subject_keys (subject_id, wrapped) VALUES ($1, $2)"
+            " ON CONFLICT (subject_id) DO NOTHING",
+            CHECK_ROW,
+            aes_key_wrap(self._master, bytes(32)),
+        )
+        wrapped = await self._pool.fetchval(
+            "SELECT wrapped FROM subject_keys WHERE subject_id = $1", CHECK_ROW
+        )
+        if wrapped is None or self._unwrap(CHECK_ROW, wrapped) != bytes(32):
+            raise MasterKeyMismatch(f"{self._source} is not the master key of this database")
+        self._checked = True
 
     def _unwrap(self, subject: UUID, wrapped: bytes) -> bytes:
         try:

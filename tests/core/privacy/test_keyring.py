@@ -21,6 +21,7 @@ from khidma.core.privacy import (
     SubjectForgotten,
     keyring_of,
 )
+from khidma.core.privacy.keyring import CHECK_ROW
 from khidma.core.privacy.master import MasterKeyError, load_master_key
 from khidma.core.privacy.shred import shred
 
@@ -30,6 +31,15 @@ MASTER = bytes(range(32))
 def keyring(store: EventStore, master: bytes = MASTER, **options: object) -> Keyring:
     notify = channel(store.settings.db_schema)
     return Keyring(store.pool, master, notify_channel=notify, **options)  # type: ignore[arg-type]
+
+
+async def subject_rows(store: EventStore) -> int:
+    """Rows of data subjects (the master key's check row left out)."""
+    return int(
+        await store.pool.fetchval(
+            "SELECT count(*) FROM subject_keys WHERE subject_id <> $1", CHECK_ROW
+        )
+    )
 
 
 async def test_a_key_is_made_once_and_stored_only_wrapped(store: EventStore) -> None:
@@ -48,7 +58,7 @@ async def test_a_key_is_made_once_and_stored_only_wrapped(store: EventStore) -> 
     opened = second.aead(subject)
     assert opened is not None
     assert opened.decrypt(b"\x00" * 12, sealed, None) == "سامر".encode()
-    assert await store.pool.fetchval("SELECT count(*) FROM subject_keys") == 1
+    assert await subject_rows(store) == 1
 
 
 async def test_a_key_not_fetched_first_is_an_error_not_a_guess(store: EventStore) -> None:
@@ -61,15 +71,18 @@ async def test_loading_to_read_makes_no_key(store: EventStore) -> None:
     ring = keyring(store)
     await ring.load([subject])
     assert ring.aead(subject) is None
-    assert await store.pool.fetchval("SELECT count(*) FROM subject_keys") == 0
+    assert await subject_rows(store) == 0
 
 
-async def test_a_wrong_master_key_fails_clearly(store: EventStore) -> None:
+async def test_a_wrong_master_key_fails_clearly_and_makes_no_key(store: EventStore) -> None:
     subject = uuid.uuid4()
     await keyring(store).ensure([subject])
     other = keyring(store, bytes(32), source="the master key in /etc/khidma/master.key")
     with pytest.raises(MasterKeyMismatch, match=r"/etc/khidma/master.key does not unwrap"):
         await other.load([subject])
+    with pytest.raises(MasterKeyMismatch):
+        await other.ensure([uuid.uuid4()])
+    assert await subject_rows(store) == 1, "no key wrapped with a master key nobody else has"
 
 
 async def test_destroying_keeps_when_and_why_and_refuses_new_writes(store: EventStore) -> None:
