@@ -14,7 +14,7 @@ from khidma.core.app import NotFound
 from khidma.core.app.history import MAX_PAGE, History
 from khidma.core.app.log_filter import LogFilter
 from khidma.core.domain.errors import ValidationError
-from khidma.core.domain.tracking import parse_tracking_number
+from khidma.core.domain.tracking import parse_tracking_number, request_id
 
 from ..common.errors import failure
 from ..common.relay import PageInfo, decode_cursor, encode_cursor
@@ -85,9 +85,10 @@ class AuditQueries:
             events = await _history(info).request_events(tracking_number)
         except (ValidationError, NotFound) as error:
             return failure(error)  # type: ignore[return-value]
+        number = parse_tracking_number(tracking_number)
         return RequestHistory(
-            tracking_number=parse_tracking_number(tracking_number),
-            stream_id=events[0].stream_id,
+            tracking_number=number,
+            stream_id=request_id(number),
             events=[LoggedEvent.of(e) for e in events],
         )
 
