@@ -10,6 +10,7 @@ import pytest
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from khidma.core.domain.citizen import Citizen
+from khidma.core.domain.personal import PERSONAL_DATA, personal_state
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.events import AggregateRepository, EventStore
 from khidma.core.events.records import PendingEvent
@@ -160,3 +161,22 @@ async def test_projections_read_sealed_values_as_none(
     assert state["tracking_number"] == "DAM-2026-0004821-3"
     assert decode_state({"recipient_national_number": orjson.loads(
         orjson.dumps(state["form"]))})["recipient_national_number"] is None  # fmt: skip
+
+
+def test_the_declared_personal_state_is_what_the_aggregates_hold() -> None:
+    citizen = new_citizen(NN)
+    request = a_request(citizen)
+    for aggregate in (citizen, request):
+        declared = personal_state(type(aggregate))
+        assert declared is not None
+        names = {name.split(".")[0] for name in declared.attributes}
+        assert names <= vars(aggregate).keys(), f"{type(aggregate).__name__}: {names}"
+    # Every personal attribute of a citizen's events lands in a declared state attribute.
+    assert PERSONAL_DATA[Citizen.Registered].attributes <= declared_of(Citizen)
+    assert PERSONAL_DATA[Citizen.ProfileCompleted].attributes <= declared_of(Citizen)
+
+
+def declared_of(aggregate_class: type) -> frozenset[str]:
+    declared = personal_state(aggregate_class)
+    assert declared is not None
+    return declared.attributes
