@@ -1,37 +1,59 @@
-"""GraphQL execution with a short path for plain scalar fields.
+"""GraphQL execution with short paths for plain fields and for lists of objects.
 
 graphql-core completes every field the same way: a response path, a resolve-info tuple, the
-resolver, then ``complete_value`` through to the scalar's serializer. Most fields of a
-tracking answer are plain attributes holding a scalar (``status``, a timeline entry's ``at``),
-and that machinery was most of the CPU of a request. Here such a field (strawberry's default
-resolver, no arguments, a scalar or enum type) is read and serialized in place; anything
-unusual about its value (None where the type forbids it, a value the scalar refuses, an
-error) goes the ordinary way, so errors, their paths and null propagation are graphql-core's.
+resolver, then ``complete_value`` through to the scalar's serializer or the object's
+sub-fields. Most fields of a tracking answer are plain attributes (``status``, a timeline
+entry's ``at`` and its ``text``), and that machinery was most of the CPU of a request. Here a
+plain field (strawberry's default resolver, no arguments) of a scalar, enum or object type is
+read and completed in place, and the items of a list of objects go straight to their
+sub-fields. Anything unusual (None where the type forbids it, a value the scalar refuses, an
+error, ``@defer``/``@stream``, a type with ``is_type_of``) goes the ordinary way, so errors,
+their paths and null propagation are graphql-core's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     Undefined,
     is_leaf_type,
+    is_object_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# (resolver, serializer, non-null) of a plain scalar field; None for any other field
-_Plain = tuple[Callable[..., Any], Callable[[Any], Any], bool] | None
-_PLANS: dict[GraphQLObjectType, dict[str, _Plain]] = {}  # types live as long as their schema
+
+class _Plain:
+    """How a plain field is read: its resolver, and its type's serializer or object type."""
+
+    __slots__ = ("non_null", "object_type", "resolve", "return_type", "serialize")
+
+    def __init__(self, resolve: Callable[..., Any], return_type: GraphQLOutputType) -> None:
+        self.resolve = resolve
+        self.return_type = return_type
+        self.non_null = isinstance(return_type, GraphQLNonNull)
+        named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        self.serialize: Callable[[Any], Any] | None = (
+            named.coerce_output_value if is_leaf_type(named) else None
+        )
+        self.object_type: GraphQLObjectType | None = (
+            named if is_object_type(named) and not named.is_type_of else None
+        )
 
 
-def _plans(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
-    """How each field of the type is read: made once per type (types live with the schema)."""
+_PLANS: dict[GraphQLObjectType, dict[str, _Plain | None]] = {}  # types live with their schema
+
+
+def _plans(parent_type: GraphQLObjectType) -> dict[str, _Plain | None]:
+    """How each field of the type is read: made once per type."""
     plans = _PLANS.get(parent_type)
     if plans is None:
         plans = {name: _plain(field) for name, field in parent_type.fields.items()}
@@ -39,21 +61,16 @@ def _plans(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
     return plans
 
 
-def _plain(field: Any) -> _Plain:
+def _plain(field: Any) -> _Plain | None:
     # strawberry marks the resolver of a field without resolver, permission or extension
     if field.args or not getattr(field.resolve, "_is_default", False):
         return None
-    field_type = field.type
-    non_null = isinstance(field_type, GraphQLNonNull)
-    if non_null:
-        field_type = field_type.of_type
-    if not is_leaf_type(field_type):
-        return None
-    return field.resolve, field_type.coerce_output_value, non_null
+    plan = _Plain(field.resolve, field.type)
+    return plan if plan.serialize or plan.object_type else None
 
 
 class LeanExecution(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's execution context, with plain scalar fields completed in place."""
+    """strawberry's execution context, with plain fields and list items completed in place."""
 
     def execute_fields(
         self,
@@ -75,28 +92,20 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 plan = plans.get(field_details_list[0].node.name.value)
+                result: Any = Undefined
                 if plan is not None:
-                    resolve, serialize, non_null = plan
-                    try:
-                        value = resolve(source_value, None)
-                        if value is None:
-                            if not non_null:
-                                results[response_name] = None
-                                continue
-                        elif not is_awaitable(value):
-                            out = serialize(value)
-                            if out is not None and out is not Undefined:
-                                results[response_name] = out
-                                continue
-                    except Exception:  # the ordinary way below reports it
-                        pass
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
-                    position_context,
-                )
+                    result = self._plain_field(
+                        plan, source_value, path, response_name, parent_type.name,
+                        field_details_list, position_context,
+                    )  # fmt: skip
+                if result is Undefined:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -119,3 +128,95 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _plain_field(
+        self,
+        plan: _Plain,
+        source_value: Any,
+        path: Path | None,
+        response_name: str,
+        parent_name: str,
+        field_details_list: FieldDetailsList,
+        position_context: Any,
+    ) -> Any:
+        """The completed value, or Undefined to have graphql-core complete the field."""
+        try:
+            value = plan.resolve(source_value, None)
+        except Exception:  # the ordinary way reports it
+            return Undefined
+        if value is None:
+            return Undefined if plan.non_null else None
+        if self.is_awaitable(value):
+            return Undefined
+        if plan.serialize is not None:
+            try:
+                out = plan.serialize(value)
+            except Exception:  # the ordinary way reports it
+                return Undefined
+            return Undefined if out is None else out
+        assert plan.object_type is not None
+        return self._object(
+            plan.object_type, plan.return_type, value, Path(path, response_name, parent_name),
+            field_details_list, position_context,
+        )  # fmt: skip
+
+    def _object(
+        self,
+        object_type: GraphQLObjectType,
+        return_type: GraphQLOutputType,
+        value: Any,
+        path: Path,
+        field_details_list: FieldDetailsList,
+        position_context: Any,
+    ) -> Any:
+        """An object's sub-fields, as ``complete_object_value`` and ``execute_field`` would
+        (errors located at ``path``); Undefined where incremental delivery is involved."""
+        if position_context is not None:
+            return Undefined
+        grouped, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return Undefined
+        try:
+            completed = self.execute_fields(object_type, value, path, grouped, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._guarded(completed, return_type, field_details_list, path)
+        return completed
+
+    async def _guarded(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def complete_list_item_value(
+        self,
+        item: Any,
+        complete_results: list[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        item_path: Path,
+        position_context: Any,
+    ) -> bool:
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if item is not None and is_object_type(named) and not named.is_type_of:
+            completed = self._object(
+                named, item_type, item, item_path, field_details_list, position_context
+            )
+            if completed is not Undefined:
+                complete_results.append(completed)
+                return self.is_awaitable(completed)
+        return super().complete_list_item_value(
+            item, complete_results, item_type, field_details_list, info, item_path,
+            position_context,
+        )  # fmt: skip

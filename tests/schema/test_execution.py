@@ -34,6 +34,7 @@ class Item:
     due: date | None
     colour: Colour
     label: Label
+    note: Label | None
     required: str
     strict: int
 
@@ -53,6 +54,7 @@ def item(code: str, **changes: Any) -> Item:
         "due": date(2026, 12, 1),
         "colour": Colour.GREEN,
         "label": Label(ar="بيان", en=None),
+        "note": None,
         "required": "x",
         "strict": 1,
     }
@@ -64,6 +66,8 @@ ITEMS = {
     "plain": [item("a"), item("b", count=None, due=None, colour=Colour.RED)],
     "missing": [item("a"), item("b", required=None)],  # a non-null field holding None
     "refused": [item("a", strict="not a number")],  # a value Int cannot serialize
+    "nested": [item("a", note=Label(ar=None, en="x"))],  # None inside a nullable object
+    "deep": [item("a"), item("b", label=Label(ar=None, en="x"))],  # … inside a non-null one
 }
 
 
@@ -82,7 +86,7 @@ QUERY = """query Q($kind: String!) {
   one(kind: $kind) { required code }
   items(kind: $kind) {
     upper strict code renamed: count due colour required
-    label { en ar } times(n: 2) code
+    label { en ar } times(n: 2) code note { ar en }
   }
 }"""
 
@@ -111,10 +115,16 @@ async def test_the_same_answer_errors_and_key_order_as_graphql_core(kind: str) -
     if kind == "plain":
         first = lean["data"]["items"][0]
         assert list(first) == [
-            "upper", "strict", "code", "renamed", "due", "colour", "required", "label", "times"
+            "upper", "strict", "code", "renamed", "due", "colour", "required", "label", "times",
+            "note",
         ]  # fmt: skip
         assert first["due"] == "2026-12-01" and first["colour"] == "GREEN"
         assert lean["data"]["items"][1]["renamed"] is None
+    elif kind == "nested":
+        assert lean["data"]["items"][0]["note"] is None
+        assert lean["errors"] == [
+            ("Cannot return null for non-nullable field Label.ar.", ["items", 0, "note", "ar"])
+        ]
     else:
         assert lean["errors"] and lean["data"]["items"] is None
         assert (lean["data"]["one"] is None) == (kind == "missing")
