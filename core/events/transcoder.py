@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from datetime import date, datetime
@@ -26,6 +27,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 _TYPE = "_type_"
 _DATA = "_data_"
 _ENUM = "enum_topic"
+_DATACLASS = "dataclass_topic"
 _FLOAT = "float_str"
 # Types orjson writes and reads back unchanged (exact types only: subclasses need a transcoding).
 # Integers outside 64 bits are refused by orjson with a TypeError rather than written.
@@ -79,6 +81,20 @@ def _decode_enum(data: list[Any]) -> Enum:
     return resolve_topic(topic)(value)
 
 
+def _decode_items(data: list[list[Any]]) -> dict[Any, Any]:
+    return {_hashable(k): v for k, v in data}
+
+
+def _hashable(key: Any) -> Any:
+    """A decoded key: JSON gives lists where the key was a tuple."""
+    return tuple(_hashable(k) for k in key) if type(key) is list else key
+
+
+def _decode_dataclass(data: list[Any]) -> Any:
+    topic, fields = data
+    return resolve_topic(topic)(**fields)
+
+
 def _not_registered(obj: object) -> TranscodingNotRegisteredError:
     return TranscodingNotRegisteredError(
         f"Object of type {type(obj)} is not serializable. Please define and register "
@@ -99,6 +115,8 @@ class OrjsonTranscoder(Transcoder):
             list: self._encode_list,
             float: self._encode_float,
             tuple: self._encode_tuple,
+            frozenset: self._encode_frozenset,
+            set: self._encode_set,
             UUID: _tag_uuid,
             Decimal: _tag_decimal,
             datetime: _tag_datetime,
@@ -106,12 +124,16 @@ class OrjsonTranscoder(Transcoder):
         }
         self._decoders: dict[str, Callable[[Any], Any]] = {
             _ENUM: _decode_enum,
+            _DATACLASS: _decode_dataclass,
             _FLOAT: float,
             "uuid_hex": UUID,
             "decimal_str": Decimal,
             "datetime_iso": datetime.fromisoformat,
             "date_iso": date.fromisoformat,
             "tuple_as_list": tuple,
+            "frozenset_as_list": frozenset,
+            "set_as_list": set,
+            "dict_items": _decode_items,
         }
 
     def register(self, transcoding: Transcoding) -> None:
@@ -152,15 +174,23 @@ class OrjsonTranscoder(Transcoder):
         return encoder(obj)
 
     def _encoder_for(self, obj: Any) -> Callable[[Any], Any]:
+        # Remember the class, so its next instance is found by the exact-type lookup.
         if isinstance(obj, Enum):
-            # Remember the class, so its next member is found by the exact-type lookup.
             self._encoders[type(obj)] = self._encode_enum
             return self._encode_enum
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            # The domain's value objects (a catalog's services, a calendar's holidays) as they
+            # sit in an aggregate's state, for snapshots: rebuilt through their constructor.
+            self._encoders[type(obj)] = self._encode_dataclass
+            return self._encode_dataclass
         raise _not_registered(obj)
 
-    def _encode_dict(self, obj: dict[Any, Any]) -> dict[Any, Any]:
+    def _encode_dict(self, obj: dict[Any, Any]) -> Any:
         walk = self._encode_value
-        return {k: v if type(v) in _PLAIN else walk(v) for k, v in obj.items()}
+        if all(type(k) is str for k in obj):
+            return {k: v if type(v) in _PLAIN else walk(v) for k, v in obj.items()}
+        # Keyed by dates, enums or numbers (a calendar's days, a queue's categories).
+        return {_TYPE: "dict_items", _DATA: [[walk(k), walk(v)] for k, v in obj.items()]}
 
     def _encode_list(self, obj: list[Any]) -> list[Any]:
         walk = self._encode_value
@@ -170,9 +200,29 @@ class OrjsonTranscoder(Transcoder):
         walk = self._encode_value
         return {_TYPE: "tuple_as_list", _DATA: [v if type(v) in _PLAIN else walk(v) for v in obj]}
 
+    def _encode_frozenset(self, obj: frozenset[Any]) -> dict[str, Any]:
+        return {_TYPE: "frozenset_as_list", _DATA: self._members(obj)}
+
+    def _encode_set(self, obj: set[Any]) -> dict[str, Any]:
+        return {_TYPE: "set_as_list", _DATA: self._members(obj)}
+
+    def _members(self, obj: frozenset[Any] | set[Any]) -> list[Any]:
+        """A set's members in a stable order where they have one, so equal sets encode alike."""
+        walk = self._encode_value
+        try:
+            members = sorted(obj)
+        except TypeError:
+            members = sorted(obj, key=repr)
+        return [v if type(v) in _PLAIN else walk(v) for v in members]
+
     def _encode_float(self, obj: float) -> Any:
         # orjson would write NaN and infinities as null.
         return obj if math.isfinite(obj) else {_TYPE: _FLOAT, _DATA: repr(obj)}
+
+    def _encode_dataclass(self, obj: Any) -> dict[str, Any]:
+        walk = self._encode_value
+        fields = {f.name: walk(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        return {_TYPE: _DATACLASS, _DATA: [get_topic(type(obj)), fields]}
 
     def _encode_enum(self, obj: Enum) -> dict[str, Any]:
         return {_TYPE: _ENUM, _DATA: [get_topic(type(obj)), self._encode_value(obj.value)]}

@@ -26,8 +26,7 @@ from .request_world import CITIZEN_NN, CIVIL, HOMS, World, seed
 
 pytestmark = pytest.mark.store
 
-SNAPSHOT_EVERY = 8  # the journey below leaves snapshots, which must not be used (the seed
-# leaves none: a Catalog snapshot cannot be serialised, see the report)
+SNAPSHOT_EVERY = 8  # the journey below leaves snapshots, which must not be used
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -236,3 +237,26 @@ def _same(a: Any, b: Any) -> bool:
 def test_round_trip_property(value: Any) -> None:
     transcoder = OrjsonTranscoder()
     assert _same(round_trip(transcoder, value), value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Holiday:
+    on: date
+    names: tuple[str, str]
+    kinds: frozenset[Colour]
+    derived: int = dataclasses.field(init=False, default=0)
+
+
+def test_value_objects_sets_and_non_text_keys_round_trip(transcoder: OrjsonTranscoder) -> None:
+    """What aggregates hold and snapshots carry: dataclasses, sets, dicts keyed by dates."""
+    state = {
+        "holidays": {date(2026, 5, 1): Holiday(date(2026, 5, 1), ("عيد", "Day"), frozenset())},
+        "by_colour": {Colour.RED: {1, 2}, Colour.BLUE: set()},
+        "pairs": {(1, "a"): frozenset({Colour.BLUE, Colour.RED})},
+    }
+    back = transcoder.decode(transcoder.encode(state))
+    assert back == state
+    assert type(back["by_colour"][Colour.RED]) is set
+    assert type(back["pairs"][1, "a"]) is frozenset
+    # Equal sets encode alike whatever order they were built in.
+    assert transcoder.encode(frozenset({3, 1, 2})) == transcoder.encode(frozenset({2, 3, 1}))
