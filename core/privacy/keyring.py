@@ -145,10 +145,11 @@ class Keyring:
             callback(subject)
 
     def _missing(self, subjects: Iterable[UUID]) -> list[UUID]:
+        wanted = list(dict.fromkeys(subjects))
         if not self._connected():
-            # A forget notice may be lost while LISTEN is down: trust nothing cached.
-            self._keys.clear()
-        return [s for s in dict.fromkeys(subjects) if s not in self._keys]
+            # A forget notice may be lost while LISTEN is down: trust no cached key, ask again.
+            return wanted
+        return [s for s in wanted if s not in self._keys]
 
     async def _fetch(self, subjects: list[UUID], *, create: bool) -> None:
         if not self._checked:
