@@ -1,10 +1,16 @@
 """Rebuild projections into fresh tables while the live ones keep serving, then swap them in.
 
-The log is read once for all the projections being rebuilt; each batch and each rebuilt
-projection's position commit together. Once caught up, each projection's swap transaction
-locks its live tracking row (waiting out the live runner's batch), applies what the live
-tables got meanwhile, optionally compares checksums at that same position, and renames the
-rebuilt tables into place: readers see the old tables or the new, never a mix.
+The log is read once (one cursor) and decoded once for all the projections being rebuilt;
+each projection applies it in its own task on its own connection. The new tables start empty
+and a rebuild always starts from the beginning, so a projection keeps the rows it changes in
+memory across batches (a bounded number; the least recently changed are written out) and
+writes each about once, by COPY when new, instead of reading and writing it back per batch;
+what it holds is written at the end of the pass. Should that pass fail, it is run again batch
+by batch, as the live runner applies, which names the event. Once caught up, each
+projection's swap transaction locks its live tracking row (waiting out the live runner's
+batch), applies what the live tables got meanwhile, optionally compares checksums at that
+same position, and renames the rebuilt tables into place: readers see the old tables or the
+new, never a mix.
 """
 
 from __future__ import annotations
