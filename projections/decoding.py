@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from asyncpg.pgproto.pgproto import UUID as PgUUID
 from eventsourcing.utils import TopicError, resolve_topic
 
 from khidma.core.domain.calendar import WorkingCalendar
@@ -115,7 +116,7 @@ def _sealed(_data: Any) -> None:
 
 _TAGS: dict[str, Callable[[Any], Any]] = {
     "sealed": _sealed,
-    "uuid_hex": UUID,
+    "uuid_hex": PgUUID,  # what asyncpg reads uuid columns as: a UUID, ten times faster to make
     "decimal_str": Decimal,
     "datetime_iso": datetime.fromisoformat,
     "date_iso": date.fromisoformat,

@@ -165,13 +165,14 @@ class RequestsProjection(Projection):
         await rows.load(conn, {e.stream_id for e in events if e.name != "Submitted"})
         for event in events:
             if event.name == "Submitted":
-                row = _row(event)
+                row = rows.put(_row(event))
             else:
                 found = rows.get(event.stream_id)
                 if found is None:
                     raise LookupError(f"request {event.stream_id} was never submitted")
                 row = found
                 _change(row, event)
+                rows.touch(row)
             row["version"] = event.version
             row["position"] = event.position
             row["updated_at"] = event.at
@@ -179,5 +180,4 @@ class RequestsProjection(Projection):
                 row["status"], row["paid_amount"] is not None
             ):
                 row["closed_at"] = event.at
-            rows.put(row)
         await rows.flush(conn)
