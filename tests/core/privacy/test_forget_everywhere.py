@@ -33,6 +33,7 @@ from khidma.core.audit.verify import audit
 from khidma.core.bootstrap import open_store
 from khidma.core.config import Settings
 from khidma.core.domain.roles import Role
+from khidma.core.domain.tracking import request_id
 from khidma.core.events import EventStore
 from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
@@ -120,10 +121,10 @@ class Scene:
 
 @pytest.fixture
 async def scene(settings: Settings, tmp_path: Path) -> AsyncIterator[Scene]:
-    # Requests are snapshotted (every 8 events: the catalog, 7, is not, as its Service values
-    # have no transcoding), so snapshots too are searched; keys in this test's directory.
+    # A snapshot every other event, so the citizen's and the requests' snapshots are searched
+    # too; keys in this test's directory.
     settings = dataclasses.replace(
-        settings, data_dir=tmp_path, snapshot_every=8, checkpoint_dir=tmp_path / "cp"
+        settings, data_dir=tmp_path, snapshot_every=2, checkpoint_dir=tmp_path / "cp"
     )
     assert settings.database_url
     async with open_store(settings.database_url, settings) as store:
@@ -232,7 +233,11 @@ async def test_a_forgotten_citizen_is_nowhere_but_the_facts_stay(scene: Scene) -
     await scene.caught_up()
     assert await scene.sealer.seal_once(force=True) is not None
     before = await stats(pool)
-    assert await pool.fetchval("SELECT count(*) FROM snapshots") > 0, "snapshots are searched"
+    snapshotted = await pool.fetchval(
+        "SELECT count(DISTINCT stream_id) FROM snapshots WHERE stream_id = ANY($1)",
+        [(await world.load(n)).citizen_id for n in numbers[:1]] + [request_id(n) for n in numbers],
+    )
+    assert snapshotted == 3, "the citizen's and the requests' snapshots are searched too"
     requests_before = {
         r["tracking_number"]: dict(r)
         for r in await pool.fetch("SELECT * FROM requests WHERE tracking_number = ANY($1)", numbers)
