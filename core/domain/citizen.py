@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from datetime import date, datetime
@@ -251,6 +252,11 @@ class Citizen(Aggregate):
         reason = bounded("reason", reason, 500)
         if self.forgotten_at is not None:
             return False
+        said = western_digits(reason)
+        for name in ("national_number", *_NAMES):
+            value = getattr(self, name)
+            if value and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said, re.IGNORECASE):
+                raise ValidationError("reason", "must not name the citizen: it is kept in clear")
         self._forgotten(reason=reason, by=by, at=at)
         return True
 

@@ -15,7 +15,7 @@ from khidma.core.domain.roles import Role
 from khidma.core.events import EventStore
 from khidma.core.privacy import SubjectForgotten
 from tests.core.app.conftest import FixedClock
-from tests.core.app.request_world import CITIZEN_NN, CIVIL, World, seed
+from tests.core.app.request_world import ARABIC, CITIZEN_NN, CIVIL, World, seed
 
 ADMIN = Actor(uuid.uuid4(), Role.ADMIN)
 
@@ -130,3 +130,17 @@ async def test_nothing_personal_is_written_for_a_forgotten_citizen(world: World)
         world.staff["homs_civil"], world.key(), number, text="الملف مؤرشف"
     )
     assert noted["status"] == "info_required"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["طلب سامر الحمصي", "asked by samer", CITIZEN_NN, f"ref {CITIZEN_NN.translate(ARABIC)}"],
+)
+async def test_the_reason_may_not_name_the_citizen(world: World, reason: str) -> None:
+    """The reason is kept in clear for auditors: naming the person would defeat the forget."""
+    before = await world.written()
+    with pytest.raises(ValidationError) as refused:
+        await forget(world, world.key(), reason=reason)
+    assert refused.value.field == "reason"
+    assert await world.written() == before
+    await forget(world, world.key(), reason="Samera's request was withdrawn")  # not the name
