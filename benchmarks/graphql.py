@@ -1,7 +1,8 @@
 """The tracking query through khidma's GraphQL API, beside a bare Starlette + asyncpg endpoint.
 
 The query is what the portal and the app ask most: a request by tracking number with its
-timeline. khidma answers it through the whole stack (uvicorn, Starlette, the bearer token,
+timeline, asked by the citizen who filed it with their own token. khidma answers it through
+the whole stack (uvicorn, Starlette, the bearer token,
 strawberry with its parser and validation caches, the permission rule, DataLoaders over the
 ``requests`` and ``request_timeline`` projections); the bare endpoint reads the same two tables
 with asyncpg and returns the same JSON. Both run as their own uvicorn process with the same
@@ -19,6 +20,7 @@ from __future__ import annotations
 # isort: skip_file
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +106,8 @@ def bare_app(settings: Settings) -> Starlette:
             }
         return Response(json.dumps({"data": data}), media_type="application/json")
 
-    async def lifespan(_app: Starlette):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         assert settings.database_url
         state["pool"] = await create_pool(settings.database_url, settings)
         yield
@@ -185,24 +189,30 @@ class _Connection:
 
 
 async def drive(
-    port: int, token: str | None, numbers: list[str], connections: int, seconds: float
-) -> tuple[float, list[float]]:
-    """Requests per second and latencies (ms) over ``seconds`` after a short warm-up."""
+    port: int, callers: list[tuple[str | None, list[str]]], connections: int, seconds: float
+) -> tuple[float, list[float], int]:
+    """Requests per second and latencies (ms) over ``seconds`` after a short warm-up, and the
+    number of requests answered in all (warm-up included). Connection ``i`` asks as caller
+    ``i`` (modulo their number): a token and the tracking numbers it may read."""
     latencies: list[float] = []
-    bodies = [
-        json.dumps({"query": QUERY, "variables": {"n": number}}).encode() for number in numbers
-    ]
+    answered = 0
     warm_until = time.perf_counter() + min(2.0, seconds / 4)
     stop_at = warm_until + seconds
 
     async def one(i: int) -> None:
+        nonlocal answered
+        token, numbers = callers[i % len(callers)]
+        bodies = [
+            json.dumps({"query": QUERY, "variables": {"n": number}}).encode() for number in numbers
+        ]
         connection = _Connection(port, token)
         await connection.open()
         n = i
         try:
             while (now := time.perf_counter()) < stop_at:
                 answer = await connection.post(bodies[n % len(bodies)])
-                n += connections
+                n += 1
+                answered += 1
                 if b'"request":{' not in answer.replace(b" ", b""):
                     raise RuntimeError(f"unexpected answer {answer[:200]!r}")
                 if now >= warm_until:
@@ -211,7 +221,13 @@ async def drive(
             connection.close()
 
     await asyncio.gather(*(one(i) for i in range(connections)))
-    return len(latencies) / seconds, latencies
+    return len(latencies) / seconds, latencies, answered
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def p99(values: list[float]) -> float:
@@ -219,16 +235,23 @@ def p99(values: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1) if ordered else 0.0
 
 
-async def prepare(url: str, schema: str, data_dir: str) -> list[str]:
+async def prepare(url: str, schema: str, data_dir: str) -> dict[str, list[str]]:
+    """The demo world, projected; each citizen's id with the tracking numbers they filed."""
     settings = _settings(url, schema, data_dir)
     async with open_store(url, settings) as store:
-        summary = await load_demo(Khidma(store))
+        await load_demo(Khidma(store))
         worker = ProjectionWorker(store)
         await worker.start()
         await store.sequencer.run_once()
         await worker.wait_for_all(await store.head(), timeout=120)
         await worker.stop()
-    return [r.tracking_number for r in summary.requests]
+        rows = await store.pool.fetch(
+            "SELECT citizen_id, tracking_number FROM requests ORDER BY tracking_number"
+        )
+    filed: dict[str, list[str]] = {}
+    for row in rows:
+        filed.setdefault(str(row["citizen_id"]), []).append(row["tracking_number"])
+    return filed
 
 
 def main() -> None:
@@ -252,21 +275,36 @@ def main() -> None:
     with target_database(args.database_url) as url, tempfile.TemporaryDirectory() as data_dir:
         schema = schema_name("graphql")
         try:
-            numbers = asyncio.run(prepare(url, schema, data_dir))
+            filed = asyncio.run(prepare(url, schema, data_dir))
             from khidma.schema.auth import Tokens
 
-            token = Tokens(_settings(url, schema, data_dir)).mint("auditor")
+            # khidma is asked by each citizen for their own requests, with their own token (the
+            # permission rule and the scope check run); the bare endpoint checks nothing.
+            tokens = Tokens(_settings(url, schema, data_dir))
+            callers = {
+                "khidma": [
+                    (tokens.mint("citizen", citizen, channel="portal"), numbers)
+                    for citizen, numbers in filed.items()
+                ],
+                "bare": [(None, numbers) for numbers in filed.values()],
+            }
             khidma, khidma_port = _start("khidma", url, schema, data_dir)
             bare, bare_port = _start("bare", url, schema, data_dir)
+            servers = {"bare": (bare, bare_port), "khidma": (khidma, khidma_port)}
             results: dict[str, list[tuple[float, list[float]]]] = {"khidma": [], "bare": []}
+            cpu = {"khidma": 0.0, "bare": 0.0}  # each server's CPU seconds …
+            answered = {"khidma": 0, "bare": 0}  # … for this many requests
             try:
                 for r in range(rounds):
-                    for kind, port, tok in (
-                        ("bare", bare_port, None), ("khidma", khidma_port, token)
-                    ):  # fmt: skip
-                        got = asyncio.run(drive(port, tok, numbers, args.connections, seconds))
-                        results[kind].append(got)
-                        print(f"round {r + 1} {kind}: {got[0]:.0f} req/s, p99 {p99(got[1])} ms")
+                    for kind, (process, port) in servers.items():
+                        before = cpu_seconds(process.pid)
+                        rps, latencies, count = asyncio.run(
+                            drive(port, callers[kind], args.connections, seconds)
+                        )
+                        cpu[kind] += cpu_seconds(process.pid) - before
+                        answered[kind] += count
+                        results[kind].append((rps, latencies))
+                        print(f"round {r + 1} {kind}: {rps:.0f} req/s, p99 {p99(latencies)} ms")
             finally:
                 for process in (khidma, bare):
                     process.terminate()
@@ -282,6 +320,9 @@ def main() -> None:
         "ratio": round(khidma_rps / bare_rps, 2) if bare_rps else None,
         "p99_ms": p99([x for _, lat in results["khidma"] for x in lat]),
         "bare_p99_ms": p99([x for _, lat in results["bare"] for x in lat]),
+        # each server's own CPU per request answered (warm-up included): what the ratio is made of
+        "khidma_cpu_ms": round(1000 * cpu["khidma"] / answered["khidma"], 3),
+        "bare_cpu_ms": round(1000 * cpu["bare"] / answered["bare"], 3),
         "connections": args.connections,
     }
     print(json.dumps(summary))

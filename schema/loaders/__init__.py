@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from uuid import UUID
+
+import asyncpg
+from strawberry.dataloader import DataLoader
+
 from khidma.core.app.directory import Directory
+from khidma.core.domain.catalog import Service
+from khidma.core.domain.centre import Centre
 from khidma.core.events import EventStore
 
-from .boards import board_loader
+from .boards import BoardRows, board_loader
 from .centres import centre_loader
 from .requests import request_loader
 from .services import service_loader
@@ -13,11 +21,31 @@ from .timelines import timeline_loader
 
 
 class Loaders:
-    """This request's loaders (their caches live as long as the request)."""
+    """This request's loaders (their caches live as long as the request).
+
+    Each is made on first use: most requests need one or two of them.
+    """
 
     def __init__(self, store: EventStore, directory: Directory) -> None:
-        self.request = request_loader(store.pool)
-        self.timeline = timeline_loader(store.pool)
-        self.board = board_loader(store.pool)
-        self.service = service_loader(directory)
-        self.centre = centre_loader(directory)
+        self._pool: asyncpg.Pool = store.pool
+        self._directory = directory
+
+    @cached_property
+    def request(self) -> DataLoader[str, asyncpg.Record | None]:
+        return request_loader(self._pool)
+
+    @cached_property
+    def timeline(self) -> DataLoader[UUID, list[asyncpg.Record]]:
+        return timeline_loader(self._pool)
+
+    @cached_property
+    def board(self) -> DataLoader[str, BoardRows | None]:
+        return board_loader(self._pool)
+
+    @cached_property
+    def service(self) -> DataLoader[str, Service | None]:
+        return service_loader(self._directory)
+
+    @cached_property
+    def centre(self) -> DataLoader[str, Centre | None]:
+        return centre_loader(self._directory)

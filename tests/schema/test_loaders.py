@@ -4,6 +4,7 @@ statements, not one per request (N+1), counted on the connections of the API's o
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from khidma.core.app.demo_data import HUDA, KHALED, SAMI
 from khidma.core.bootstrap import open_store
 from khidma.core.domain.roles import Role
 from khidma.schema.app import create_app
+from khidma.schema.loaders import Loaders
 
 from .conftest import Api, key
 from .test_mutations import submit
@@ -64,3 +66,14 @@ async def _post(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
     body = response.json()
     assert "errors" not in body, body
     return body
+
+
+async def test_a_request_makes_only_the_loaders_it_uses(api: Api) -> None:
+    loaders = Loaders(api.store, api.app.state.services.directory)
+    assert not {"request", "timeline", "board", "service", "centre"} & set(vars(loaders))
+    first = loaders.timeline
+    assert loaders.timeline is first
+    assert set(vars(loaders)) & {"request", "timeline", "board", "service", "centre"} == {
+        "timeline"
+    }
+    assert await first.load(uuid.uuid4()) == []
