@@ -19,11 +19,17 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def application_name(settings: Settings) -> str:
+    """How khidma's connections name themselves in ``pg_stat_activity``."""
+    return f"khidma/{settings.db_schema}"[:63]
+
+
 def server_settings(settings: Settings) -> dict[str, str]:
     """Session settings for every khidma connection."""
     return {
         "search_path": settings.db_schema,
-        "application_name": "khidma",
+        # Names the schema too: several khidmas may share a server (and an operator a view).
+        "application_name": application_name(settings),
         # A forgotten open transaction would hold the sequencer's horizon back for everyone.
         "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
         "jit": "off",

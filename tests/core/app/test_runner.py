@@ -14,6 +14,7 @@ from khidma.core.app.runner import Unit
 from khidma.core.domain.calendar import WorkingCalendar
 from khidma.core.domain.errors import NotAllowed, ValidationError
 from khidma.core.events import ConcurrencyError, EventStore, PendingEvent
+from khidma.core.events.database import application_name
 
 from .conftest import FixedClock, admin, event_count, key
 
@@ -27,7 +28,8 @@ async def drop_khidma_connections(store: EventStore) -> int:
     try:
         return await other.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = 'khidma' AND datname = current_database()"
+            " WHERE application_name = $1 AND datname = current_database()",
+            application_name(store.settings),
         )
     finally:
         await other.close()

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from khidma.core.events import EventStore, InvalidEventError, RecordedEvent
+from khidma.core.events.database import application_name
 
 from .helpers import events, new_stream
 
@@ -65,7 +66,8 @@ async def test_subscribe_survives_terminated_connections(store: EventStore) -> N
         # Every khidma connection: the LISTEN one and the pool's.
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = 'khidma' AND datname = current_database()"
+            " WHERE application_name = $1 AND datname = current_database()",
+            application_name(store.settings),
         )
         assert killed >= 1
         await until(lambda: store.listener.pid not in (None, old_pid))
