@@ -127,6 +127,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.graphql = graphql
     app.add_middleware(_Measured, metrics=metrics)
     return app
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql.validation import specified_rules
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -25,48 +26,54 @@ from khidma.core.config import Settings
 
 CACHE_SIZE = 1024
 
+Rules = tuple[type[ASTValidationRule], ...]
 Checked = tuple[DocumentNode, list[GraphQLError]]
 
 
-class Limits(SchemaExtension):
-    """The limits of one schema, with its cache of checked query texts."""
+class Checks:
+    """One schema's limits and its cache of checked query texts; called, its extension."""
 
-    def __init__(
-        self,
-        max_tokens: int,
-        rules: tuple[type[ASTValidationRule], ...],
-        check: Callable[[GraphQLSchema, str, tuple[type[ASTValidationRule], ...]], Checked | None],
-    ) -> None:
-        self.max_tokens = max_tokens
-        self.rules = rules
-        self.check = check
+    def __init__(self, settings: Settings) -> None:
+        self.max_tokens = settings.max_query_tokens
+        self.rules: Rules = (
+            depth_rule(settings.max_query_depth, None, None),
+            alias_rule(settings.max_query_aliases),
+        )
+        self.all_rules: Rules = (*specified_rules, *self.rules)  # as strawberry's by default
+        self.check: Callable[[GraphQLSchema, str, Rules], Checked | None] = lru_cache(
+            maxsize=CACHE_SIZE
+        )(self._check)
+
+    def _check(self, schema: GraphQLSchema, query: str, rules: Rules) -> Checked | None:
+        """The document and its validation errors; None if the text does not parse."""
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError:
+            return None
+        return document, validate_document(schema, document, rules)
+
+    def __call__(self) -> Limits:
+        return Limits(self)
+
+
+class Limits(SchemaExtension):
+    """The per-request extension: sets the limits and fills in a checked document."""
+
+    def __init__(self, checks: Checks) -> None:
+        self.checks = checks
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        context.parse_options["max_tokens"] = self.max_tokens
-        context.validation_rules = (*context.validation_rules, *self.rules)
+        context.parse_options["max_tokens"] = self.checks.max_tokens
+        context.validation_rules = (*context.validation_rules, *self.checks.rules)
         if context.query and context.graphql_document is None:
-            checked = self.check(context.schema._schema, context.query, context.validation_rules)
+            checked = self.checks.check(
+                context.schema._schema, context.query, context.validation_rules
+            )
             if checked is not None:
                 context.graphql_document, context.pre_execution_errors = checked
         yield
 
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    rules = (
-        depth_rule(settings.max_query_depth, None, None),
-        alias_rule(settings.max_query_aliases),
-    )
-    tokens = settings.max_query_tokens
-
-    @lru_cache(maxsize=CACHE_SIZE)
-    def check(
-        schema: GraphQLSchema, query: str, all_rules: tuple[type[ASTValidationRule], ...]
-    ) -> Checked | None:
-        try:
-            document = parse(query, max_tokens=tokens)
-        except GraphQLError:
-            return None
-        return document, validate_document(schema, document, all_rules)
-
-    return [lambda: Limits(tokens, rules, check)]
+    return [Checks(settings)]

@@ -17,11 +17,13 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from khidma.core.app import Actor
 
 from .auth import TokenError
 from .context import Context, Services
+from .direct import Direct
 from .loaders import Loaders
 
 
@@ -35,6 +37,17 @@ class KhidmaGraphQL(GraphQL):  # type: ignore[type-arg]
             keep_alive_interval=15,
         )
         self.services = services
+        self.direct = Direct.for_view(self)
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        plain = isinstance(request, Request) and context is UNSET and root_value is UNSET
+        if plain and self.direct is not None:
+            answer = await self.direct.answer(request)  # type: ignore[arg-type]
+            if answer is not None:
+                return answer
+        return await super().run(request, context, root_value)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

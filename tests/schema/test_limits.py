@@ -6,7 +6,7 @@ import hashlib
 
 from khidma.core.config import Settings
 from khidma.schema.build import build_schema
-from khidma.schema.limits import Limits
+from khidma.schema.limits import Checks, Limits
 
 from .conftest import Api
 
@@ -68,14 +68,14 @@ async def test_readyz_and_metrics(api: Api) -> None:
 
 async def test_a_query_text_is_parsed_and_validated_once() -> None:
     schema = build_schema(Settings())
-    limits = schema.extensions[0]()
-    assert isinstance(limits, Limits)
+    checks = schema.extensions[0]
+    assert isinstance(checks, Checks) and isinstance(checks(), Limits)
     query = "{ __typename }"
-    before = limits.check.cache_info()  # type: ignore[attr-defined]
+    before = checks.check.cache_info()  # type: ignore[attr-defined]
     for _ in range(3):
         result = await schema.execute(query)
         assert result.errors is None
-    after = limits.check.cache_info()  # type: ignore[attr-defined]
+    after = checks.check.cache_info()  # type: ignore[attr-defined]
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
     bad = await schema.execute("{ nothing }")
     assert bad.errors and "nothing" in bad.errors[0].message
