@@ -145,6 +145,8 @@ class RowSet:
         if self.keep:
             self._rows.pop(key, None)  # the most recently changed go last
             self._gone.pop(key, None)
+            if key in self._deleted:  # removed, but still in the table: replaced there
+                self._stored.add(key)
         self._rows[key] = row
         self._dirty.add(key)
         self._deleted.discard(key)

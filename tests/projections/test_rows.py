@@ -48,11 +48,14 @@ async def test_kept_rows_are_written_when_let_go_and_read_back_when_needed(
         await rows.load(conn, [5])  # known to be gone: not read again
         assert rows.get(5) is None
 
+        await rows.load(conn, [4])
+        rows.remove(4)
+        rows.put({"id": 4, "status": "again", "visits": 1})  # removed and back in one batch
         await rows.flush_all(conn)
     assert await _table(store) == {
         1: ("new", 2),
         2: ("changed", 1),
-        4: ("new", 1),
+        4: ("again", 1),
         6: ("new", 1),
     }
 
