@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from eventsourcing.utils import get_topic
 from prometheus_client import (
@@ -57,6 +58,9 @@ class Metrics:
         )  # fmt: skip
         self._runners = [Runner(store, p) for p in projections()]
         self._failures_seen = 0
+        # labelled children, looked up once per label set (``labels()`` takes a lock each time)
+        self._latency_of: dict[str, Any] = {}
+        self._count_of: dict[tuple[str, str, int], Any] = {}
 
     async def projection_lags(self) -> dict[str, tuple[int, float]]:
         return {r.name: (lag.events, lag.seconds) for r in self._runners if (lag := await r.lag())}
@@ -93,10 +97,23 @@ class Metrics:
             try:
                 await app(scope, receive, sending)
             finally:
-                self.latency.labels(path).observe(time.perf_counter() - started)
-                self.requests.labels(path, scope["method"], str(status)).inc()
+                self._latency(path).observe(time.perf_counter() - started)
+                self._count(path, scope["method"], status).inc()
 
         return measured
+
+    def _latency(self, path: str) -> Any:
+        child = self._latency_of.get(path)
+        if child is None:
+            child = self._latency_of[path] = self.latency.labels(path)
+        return child
+
+    def _count(self, path: str, method: str, status: int) -> Any:
+        key = (path, method, status)
+        child = self._count_of.get(key)
+        if child is None:
+            child = self._count_of[key] = self.requests.labels(path, method, str(status))
+        return child
 
 
 def _route(path: str) -> str:
