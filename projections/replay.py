@@ -237,7 +237,7 @@ class _KeptFailed(Exception):
 class _Lane:
     """One projection's share of a pass over the log: its connection and its queue of batches."""
 
-    def __init__(self, conn: asyncpg.Connection, target: _Target, position: int, keep: int):
+    def __init__(self, conn: asyncpg.Connection, target: _Target, position: int, keep: int) -> None:
         self.conn = conn
         self.target = target
         self.position = position
