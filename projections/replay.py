@@ -81,6 +81,11 @@ async def rebuild(
     across batches (0: none, each batch reads and writes its rows, as the live runner does).
     """
     schema = store.settings.db_schema
+    # What each batch leaves behind is frozen out of the cyclic collector's view (rows are
+    # freed by reference counting): it rescanned the kept rows again and again, a quarter of a
+    # rebuild's CPU. Only where nothing else in the process freezes (a server freezes its
+    # startup objects, and thawing everything at the end would undo that).
+    freeze = gc.get_freeze_count() == 0
     conns: list[asyncpg.Connection] = [await store.pool.acquire() for _ in projections]
     conn = conns[0]
     try:
@@ -94,14 +99,16 @@ async def rebuild(
         try:
             targets[:] = await _fresh(conn, schema, projections)
             position = await _follow(
-                store, conns, targets, decoder, 0, None, batch, progress, head, keep
+                store, conns, targets, decoder, 0, None, batch, progress, head, keep, freeze
             )
         except _KeptFailed as failed:
             # Re-run it batch by batch, from a clean slate: that names the event (or, should
             # the fault be in the kept rows, rebuilds without them).
             log.warning("rebuild with kept rows failed (%s); rebuilding batch by batch", failed)
             targets[:] = await _fresh(conn, schema, projections)
-            position = await _follow(store, conns, targets, decoder, 0, None, batch, progress, head)
+            position = await _follow(
+                store, conns, targets, decoder, 0, None, batch, progress, head, 0, freeze
+            )
         for target in targets:
             await storage.add_indexes(conn, target.projection)
         results = []
@@ -121,7 +128,8 @@ async def rebuild(
             results.append(Rebuilt(target.projection.name, reached, live_position, live, rebuilt))
         return results
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
         for projection in projections:
             projection.retain(0)
         with contextlib.suppress(*CONNECTION_ERRORS):
@@ -161,6 +169,7 @@ async def _follow(
     progress: Progress | None,
     head: int,
     keep: int = 0,
+    freeze: bool = False,
 ) -> int:
     """Apply the log after ``position`` (up to ``until``, else until caught up); return where.
 
@@ -184,10 +193,8 @@ async def _follow(
                         chosen[families] = [e for e in events if e.family in families]
                     await lane.queue.put((chosen[families], last))
                 position = last
-                # What is held so far leaves the cyclic collector's view (rows are freed by
-                # reference counting): it scanned the kept rows again and again, a quarter of
-                # a rebuild's CPU. ``rebuild`` gives it back all objects at the end.
-                gc.freeze()
+                if freeze:
+                    gc.freeze()  # ``rebuild`` thaws it all at the end
                 if progress is not None:
                     progress(min(lane.position for lane in lanes), head)
         for lane in lanes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 
 import pytest
@@ -114,3 +115,18 @@ async def test_the_rebuild_reads_the_log_as_read_all_does(store: EventStore) -> 
     paged = [e async for page in store.read_through(3, head - 2, page=5) for e in page]
     assert [e.position for e in paged] == list(range(4, head - 1))
     assert paged == await store.read_all(3, head - 5)
+
+
+async def test_a_rebuild_thaws_only_what_it_froze(store: EventStore) -> None:
+    await load_demo(Khidma(store))
+    await logged(store)
+    gc.unfreeze()
+    await rebuild(store, projections(["requests"]), batch=20)
+    assert gc.get_freeze_count() == 0  # what the batches left behind is collectable again
+    gc.freeze()  # as a server does with its startup objects
+    try:
+        frozen = gc.get_freeze_count()
+        await rebuild(store, projections(["requests"]), batch=20)
+        assert 0 < gc.get_freeze_count() <= frozen  # neither thawed nor added to
+    finally:
+        gc.unfreeze()
