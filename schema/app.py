@@ -8,8 +8,7 @@ the projections lag), ``/metrics`` (Prometheus).
 from __future__ import annotations
 
 import contextlib
-import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 from starlette.applications import Starlette
@@ -36,7 +35,6 @@ from .view import KhidmaGraphQL
 
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 READY_LAG_SECONDS = 30.0  # a projection further behind than this makes /readyz answer 503
-GC_YOUNG = 100_000  # allocations between collections of the youngest generation (Python's: 700)
 
 
 def create_app(
@@ -110,8 +108,7 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.hub.start()
         try:
-            with _collected_rarely():
-                yield
+            yield
         finally:
             await services.hub.close()
 
@@ -130,25 +127,6 @@ def create_app(
     app.state.graphql = graphql
     app.add_middleware(_Measured, metrics=metrics)
     return app
-
-
-@contextlib.contextmanager
-def _collected_rarely() -> Iterator[None]:
-    """Fewer garbage collections while serving.
-
-    With Python's default threshold, collections took 28% of the CPU of the tracking query
-    under 32 concurrent requests (measured in-process, gc.callbacks): every collection scanned
-    the objects of the requests in flight again. What startup built (schema, pools, modules)
-    lives as long as the process, so it is frozen out of every scan.
-    """
-    previous = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG, *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-        gc.unfreeze()
 
 
 class _Measured:

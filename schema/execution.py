@@ -13,7 +13,8 @@ their paths and null propagation are graphql-core's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from graphql import (
@@ -28,6 +29,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -69,8 +71,26 @@ def _plain(field: Any) -> _Plain | None:
     return plan if plan.serialize or plan.object_type else None
 
 
+def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
+
+
 class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, with plain fields and list items completed in place."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core keeps two bound methods of the executor in ``async_helpers``: a reference
+        # cycle, so nothing a request reached (its context, loaders, rows, the executor's
+        # caches) was freed before the next garbage collection. Refer to the executor weakly.
+        executor = weakref.ref(self)
+
+        def track(values: Sequence[Any]) -> None:
+            alive = executor()
+            if alive is not None:
+                alive.track_async_work(values)
+
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather, track=track)
 
     def execute_fields(
         self,

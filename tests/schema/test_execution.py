@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import gc
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 import strawberry
+from graphql import execute, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -141,3 +144,29 @@ async def test_an_extension_that_wraps_resolvers_still_sees_every_field() -> Non
     answer = await run(LeanExecution, "plain", extensions=[Spy])
     assert answer["errors"] == []
     assert seen.count("code") == 1 + 2 and seen.count("ar") == 2
+
+
+def cyclic_garbage(execution: type[StrawberryGraphQLCoreExecutionContext]) -> int:
+    """Objects only the garbage collector frees after executing QUERY five times."""
+    schema = strawberry.Schema(query=Query)._schema
+    document = parse(QUERY)
+
+    async def five() -> None:
+        for _ in range(5):
+            result = await execute(
+                schema, document, variable_values={"kind": "plain"}, executor_class=execution
+            )
+            assert not result.errors
+
+    gc.collect()
+    gc.disable()
+    try:
+        asyncio.run(five())
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+def test_an_execution_leaves_no_reference_cycles_behind() -> None:
+    assert cyclic_garbage(StrawberryGraphQLCoreExecutionContext) > 0  # graphql-core's own
+    assert cyclic_garbage(LeanExecution) == 0
