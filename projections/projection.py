@@ -37,6 +37,10 @@ class Projection(ABC):
     ``apply`` runs inside the runner's transaction, with the batch's tracking position; it must
     be a pure function of the events (no clocks), so that a rebuild equals the incremental
     result. Bump ``version`` when ``ddl`` changes: the runner then rebuilds the tables.
+
+    A rebuild may keep rows in memory across batches (:meth:`retain`): the RowSets of
+    :meth:`rows` then hold rows not yet in their tables until :meth:`finish`, so anything that
+    reads those tables with SQL (an aggregate over them) belongs in ``finish`` when ``keep``.
     """
 
     name: ClassVar[str]
