@@ -153,15 +153,6 @@ class AggregateRepository:
             await self.sealing.before_load([*records, *([snapshot] if snapshot else [])])
         return self._build(aggregate_id, version, snapshot, records)
 
-    async def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, BaseAggregate[UUID]]:
-        """Several aggregates, latest versions, in one round trip; those with no events left out."""
-        loaded = await self.store.snapshots.latest_and_after_many(aggregate_ids)
-        await self._before_load(loaded.values())
-        return {
-            stream_id: self._build(stream_id, None, snapshot, records)
-            for stream_id, (snapshot, records) in loaded.items()
-        }
-
     async def read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, BaseAggregate[UUID]]:
         """Latest versions to read, not to change: shared with other readers, and reused while
         no newer event exists. Concurrent callers share one round trip, which asks only for

@@ -286,7 +286,7 @@ async def test_several_aggregates_load_in_one_round_trip(repo: AggregateReposito
         b.note(f"note {i}")
     await repo.save(a, b)
     missing = uuid4()
-    loaded = await repo.get_many([a.id, b.id, missing])
+    loaded = await repo.read_many([a.id, b.id, missing])
     assert loaded == {a.id: await repo.get(a.id), b.id: await repo.get(b.id)}
     assert all(type(i) is UUID for i in loaded)
 
