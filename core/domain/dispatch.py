@@ -76,9 +76,10 @@ class Dispatch(Aggregate):
         step = parse_step(step)
         if step in self.parked:
             raise InvalidTransition("park", "parked", f"{step} is already parked")
-        if not isinstance(attempts, int) or attempts < 1:
+        if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
             raise ValidationError("attempts", "expected a whole number ≥ 1")
-        self._failed(step=step, error=bounded("error", error, 500), attempts=attempts, at=at)
+        error = bounded("error", error, 500)
+        self._failed(step=step, error=error, attempts=attempts, at=moment("at", at))
 
     @event("DispatchFailed")
     def _failed(self, *, step: str, error: str, attempts: int, at: datetime) -> None:
@@ -90,7 +91,9 @@ class Dispatch(Aggregate):
         step = parse_step(step)
         if step not in self.parked:
             raise InvalidTransition("retry", "not parked", f"{step} is not parked")
-        self._retried(step=step, by=by, at=at)
+        if not isinstance(by, UUID):
+            raise ValidationError("by", "expected the supervisor's id")
+        self._retried(step=step, by=by, at=moment("at", at))
 
     @event("DispatchRetried")
     def _retried(self, *, step: str, by: UUID, at: datetime) -> None:
@@ -104,9 +107,10 @@ class Dispatch(Aggregate):
         """The direct-access agency is down: handled as reply-later, with a new promised date."""
         if self.fell_back:
             raise InvalidTransition("fall back", "fallen back", "already handled as reply-later")
-        if not isinstance(promised_on, date):
+        if not isinstance(promised_on, date) or isinstance(promised_on, datetime):
             raise ValidationError("promised_on", "expected a date")
-        self._fell_back(agency=bounded("agency", agency, 100), promised_on=promised_on, at=at)
+        agency = bounded("agency", agency, 100)
+        self._fell_back(agency=agency, promised_on=promised_on, at=moment("at", at))
 
     @event("FellBackToReplyLater")
     def _fell_back(self, *, agency: str, promised_on: date, at: datetime) -> None:
@@ -118,7 +122,7 @@ class Dispatch(Aggregate):
         """The agency is back: the request was answered directly after all."""
         if not self.fell_back:
             raise InvalidTransition("resume direct handling", "direct", "never fell back")
-        self._resumed(at=at)
+        self._resumed(at=moment("at", at))
 
     @event("DirectHandlingResumed")
     def _resumed(self, *, at: datetime) -> None:
@@ -141,7 +145,7 @@ class Dispatch(Aggregate):
             payment_ref=bounded("payment_ref", payment_ref, 100),
             page_url=bounded("page_url", page_url, 500),
             amount=amount,
-            at=at,
+            at=moment("at", at),
         )
 
     @event("PaymentStarted")
@@ -174,6 +178,7 @@ class Dispatch(Aggregate):
         language = choice("language", Language, language).value
         if (receipt is None) == (error is None):
             raise ValidationError("receipt", "exactly one of receipt and error")
+        at = moment("at", at)
         if receipt is not None:
             self._notified(
                 kind=kind,
