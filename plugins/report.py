@@ -27,7 +27,8 @@ async def plugins_report(settings: Settings, out: object = None) -> int:
             f"{service.offer.name_ar})"
         )
     try:
-        health = await asyncio.wait_for(connectors.health(), settings.connector_timeout * 3)
+        async with asyncio.timeout(settings.connector_timeout * 3):
+            health = await connectors.health()
     except TimeoutError:
         health = []
     by_plugin: dict[str, list[str]] = {}

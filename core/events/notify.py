@@ -33,7 +33,9 @@ class Signal:
         """Wait for the next ``fire`` (since ``token`` was taken); False on timeout."""
         event = token or self._event
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            # Not wait_for: on Python 3.11 it can swallow a cancellation racing the event.
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return True
