@@ -92,8 +92,11 @@ class Runner:
                 if await self._try_lead(until):
                     return
                 delay = 0.05
-                with contextlib.suppress(TimeoutError):  # another runner leads: ask again soon
-                    await asyncio.wait_for(self._stopping.wait(), self.standby_poll)
+                # Another runner leads: ask again soon. (Not wait_for: on Python 3.11 it can
+                # swallow a cancellation racing the event.)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.standby_poll):
+                        await self._stopping.wait()
             except CONNECTION_ERRORS as error:
                 _raise_if_cancelled()
                 log.warning("projection %s: connection lost (%s); retrying", self.name, error)
