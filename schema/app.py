@@ -169,9 +169,10 @@ class _GraphQLHttp:
         self.graphql = graphql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
-        wants_page = "text/html" in request.headers.get("accept", "")
-        if scope["method"] == "GET" and wants_page and "query" not in request.query_params:
-            await graphiql_page()(scope, receive, send)
-            return
+        if scope["method"] == "GET":  # only a GET can be a browser asking for the page
+            request = Request(scope)
+            wants_page = "text/html" in request.headers.get("accept", "")
+            if wants_page and "query" not in request.query_params:
+                await graphiql_page()(scope, receive, send)
+                return
         await self.graphql(scope, receive, send)
