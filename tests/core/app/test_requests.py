@@ -11,7 +11,6 @@ import pytest
 
 from khidma.core.app import Khidma, NotFound
 from khidma.core.domain.catalog import Collector
-from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.errors import InvalidTransition, NotAllowed, ValidationError
 from khidma.core.domain.lifecycle import Status
 from khidma.core.domain.tracking import request_id
@@ -108,7 +107,7 @@ async def test_filed_paid_forwarded_accepted_issued_certified_ready_handed_to_a_
     assert (request.agency_reference, request.document_reference) == ("CR-REF-77", "BS-2026-000123")
     assert request.collected_by == {
         "recipient": Collector.FIRST_DEGREE_RELATIVE,
-        "citizen_id": Citizen.id_for(RELATIVE_NN),
+        "citizen_id": await world.citizen_id(RELATIVE_NN),
         "national_number": RELATIVE_NN,
         "relation": "father",
         "proxy_document": None,
