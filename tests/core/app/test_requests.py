@@ -403,6 +403,27 @@ async def test_a_bad_recipient_national_number_names_its_field(world: World) -> 
     assert error.value.field == "recipient_national_number"
 
 
+async def test_a_relative_without_an_account_collects_and_no_account_is_made(
+    world: World,
+) -> None:
+    number = await ready(world)
+    stranger = "06060606060"  # a first-degree relative who never registered
+    with pytest.raises(NotAllowed):
+        await world.requests.hand_over(
+            world.staff["homs_civil"], world.key(), number,
+            recipient="self", recipient_national_number=stranger,
+        )  # fmt: skip
+    await world.requests.hand_over(
+        world.staff["homs_civil"], world.key(), number, recipient="first_degree_relative",
+        recipient_national_number=stranger, relation="mother",
+    )  # fmt: skip
+    request = await world.load(number)
+    assert request.collected_by is not None
+    assert request.collected_by["citizen_id"] is None
+    assert request.collected_by["national_number"] == stranger
+    assert await world.citizen_id(stranger) is None, "collecting gives no one an id"
+
+
 async def test_only_the_pickup_centre_certifies_a_document_to_be_collected(world: World) -> None:
     number = (
         await world.issued(
