@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from khidma.core.domain.citizen import (
     UPDATABLE_FIELDS,
@@ -47,6 +47,19 @@ class CitizenCommands:
         provider asked khidma for it); staff register any number at the counter.
         """
 
+        def register(unit: Unit, citizen_id: UUID) -> Citizen:
+            return Citizen.register(
+                national_number,
+                first_name_ar,
+                first_name_en,
+                last_name_ar,
+                last_name_en,
+                citizen_id=citizen_id,
+                at=unit.at,
+                phone=phone,
+                language=language,
+            )
+
         async def work(unit: Unit) -> Result:
             number = parse_national_number(national_number)
             if actor.role is Role.CITIZEN:
@@ -54,24 +67,12 @@ class CitizenCommands:
                 if citizen_id != actor.id:
                     raise NotAllowed("register_citizen", "citizens register only themselves")
             else:
+                register(unit, uuid4())  # every field checked first: bad input links no number
                 citizen_id = await self.numbers.ensure(number)
             # A concurrent registration makes the save conflict; the retry ends up here.
             if await unit.find(Citizen, citizen_id) is not None:
                 raise ValidationError("national_number", "already registered")
-            citizen = unit.add(
-                Citizen.register(
-                    number,
-                    first_name_ar,
-                    first_name_en,
-                    last_name_ar,
-                    last_name_en,
-                    citizen_id=citizen_id,
-                    at=unit.at,
-                    phone=phone,
-                    language=language,
-                )
-            )
-            return _result(citizen)
+            return _result(unit.add(register(unit, citizen_id)))
 
         return await self.runner.run(actor, "register_citizen", idempotency_key, work)
 

@@ -177,6 +177,7 @@ async def test_bad_registrations_name_the_field_and_write_nothing(
         await khidma.citizens.register_citizen(clerk(), key(), **args)
     assert refused.value.field == field
     assert await event_count(store) == 0
+    assert await store.pool.fetchval("SELECT count(*) FROM citizen_numbers") == 0
 
 
 # -- the profile ---------------------------------------------------------------------------------

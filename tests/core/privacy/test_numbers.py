@@ -133,14 +133,21 @@ async def test_concurrent_registrations_of_one_number_make_one_citizen(keyed: Ev
     assert citizens == 1
 
 
-async def test_an_id_given_to_a_failed_registration_is_reused(keyed: EventStore) -> None:
+async def test_bad_input_links_no_number(keyed: EventStore) -> None:
     khidma = Khidma(keyed, FixedClock())
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         await khidma.citizens.register_citizen(
             clerk(), key(), national_number=NN, **{**NAMES, "first_name_en": "زنوبيا"}
         )
+    assert refused.value.field == "first_name_en"
+    assert await rows(keyed) == []
+
+
+async def test_an_id_given_to_a_registration_that_failed_is_reused(keyed: EventStore) -> None:
+    given = await numbers_of(keyed).ensure(NN)  # then, say, the connection dropped
     [orphan] = await rows(keyed)
-    assert await register(keyed) == orphan["citizen_id"]
+    assert orphan["citizen_id"] == given
+    assert await register(keyed) == given
     assert len(await rows(keyed)) == 1
 
 
