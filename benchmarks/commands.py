@@ -45,6 +45,7 @@ from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Employment, Staff
 from khidma.core.domain.tracking import request_id
 from khidma.core.events.database import create_pool, server_settings
+from khidma.core.privacy import numbers_of
 
 SERVICE, AGENCY, CENTRE, CITIZENS = "civil.birth_statement", "civil_registry", "DAM-01", 200
 SEEDED_AT = datetime.now(UTC) - timedelta(days=1)
@@ -131,8 +132,13 @@ async def seed(khidma: Khidma, clerks: int) -> tuple[list[Actor], list[Actor]]:
         CENTRE, "المزة", "Mezzeh", "DAM", "المزة", "Mezzeh", counters=12, services=[SERVICE], at=at
     )
     citizens = []
+    numbers = numbers_of(khidma.store)
     for i in range(CITIZENS):
-        citizen = Citizen.register(national_number(i), "سامر", "Samer", "الحمصي", "Al-Homsi", at=at)
+        nn = national_number(i)
+        citizen_id = await numbers.ensure(nn)
+        citizen = Citizen.register(
+            nn, "سامر", "Samer", "الحمصي", "Al-Homsi", citizen_id=citizen_id, at=at
+        )
         citizen.complete_profile(
             father_name="خالد", mother_name="مريم", birth_date=date(1990, 4, 2),
             birth_place="حمص", registry_place="حمص", address_governorate="DAM",

@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with database_url(settings) as dsn:
             if args.command == "demo":
                 summary = asyncio.run(load_demo_data(dsn, settings))
-                print("\n".join(summary.lines() + demo_tokens(settings)), flush=True)
+                lines = summary.lines() + demo_tokens(settings, summary.citizen_ids)
+                print("\n".join(lines), flush=True)
                 if args.no_serve:
                     return 0
             workers = not getattr(args, "no_workers", False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from khidma.core.domain.citizen import (
     UPDATABLE_FIELDS,
@@ -13,9 +13,10 @@ from khidma.core.domain.citizen import (
 )
 from khidma.core.domain.errors import NotAllowed, ValidationError
 from khidma.core.domain.roles import Role
+from khidma.core.privacy import CitizenNumbers, numbers_of
 
 from .actor import Actor
-from .runner import CommandRunner, Result, Unit, as_result
+from .runner import CommandRunner, NotFound, Result, Unit, as_result
 
 Change = Callable[[Unit, Citizen], None]
 
@@ -25,6 +26,7 @@ class CitizenCommands:
 
     def __init__(self, runner: CommandRunner) -> None:
         self.runner = runner
+        self.numbers = numbers_of(runner.store)
 
     async def register_citizen(
         self,
@@ -39,29 +41,38 @@ class CitizenCommands:
         phone: str | None = None,
         language: Language | str = Language.AR,
     ) -> Result:
-        """Open an account; a citizen only for the national number their token was minted for."""
+        """Open an account under the id the number's look-up gives (core/privacy/numbers.py).
+
+        A citizen registers only the number already linked to their token's id (an identity
+        provider asked khidma for it); staff register any number at the counter.
+        """
+
+        def register(unit: Unit, citizen_id: UUID) -> Citizen:
+            return Citizen.register(
+                national_number,
+                first_name_ar,
+                first_name_en,
+                last_name_ar,
+                last_name_en,
+                citizen_id=citizen_id,
+                at=unit.at,
+                phone=phone,
+                language=language,
+            )
 
         async def work(unit: Unit) -> Result:
             number = parse_national_number(national_number)
-            citizen_id = Citizen.create_id(number)
-            if actor.role is Role.CITIZEN and actor.id != citizen_id:
-                raise NotAllowed("register_citizen", "citizens register only themselves")
+            if actor.role is Role.CITIZEN:
+                citizen_id = await self.numbers.find(number)
+                if citizen_id != actor.id:
+                    raise NotAllowed("register_citizen", "citizens register only themselves")
+            else:
+                register(unit, uuid4())  # every field checked first: bad input links no number
+                citizen_id = await self.numbers.ensure(number)
             # A concurrent registration makes the save conflict; the retry ends up here.
             if await unit.find(Citizen, citizen_id) is not None:
                 raise ValidationError("national_number", "already registered")
-            citizen = unit.add(
-                Citizen.register(
-                    number,
-                    first_name_ar,
-                    first_name_en,
-                    last_name_ar,
-                    last_name_en,
-                    at=unit.at,
-                    phone=phone,
-                    language=language,
-                )
-            )
-            return _result(citizen)
+            return _result(unit.add(register(unit, citizen_id)))
 
         return await self.runner.run(actor, "register_citizen", idempotency_key, work)
 
@@ -166,22 +177,28 @@ class CitizenCommands:
         """Run ``change`` on the citizen the command is about, checked to be in reach."""
 
         async def work(unit: Unit) -> Result:
-            citizen = await unit.get(Citizen, _whose(actor, command, national_number), "citizen")
+            whose = await _whose(self.numbers, actor, command, national_number)
+            citizen = await unit.get(Citizen, whose, "citizen")
             change(unit, citizen)
             return _result(citizen)
 
         return await self.runner.run(actor, command, key, work)
 
 
-def _whose(actor: Actor, command: str, national_number: str | None) -> UUID:
+async def _whose(
+    numbers: CitizenNumbers, actor: Actor, command: str, national_number: str | None
+) -> UUID:
     """The citizen a command acts on: the actor themself, or the one staff name."""
     if actor.role is Role.CITIZEN:
-        if national_number is not None and Citizen.id_for(national_number) != actor.id:
+        if national_number is not None and await numbers.find(national_number) != actor.id:
             raise NotAllowed(command, "citizens act only on their own account")
         return actor.id
     if national_number is None:
         raise ValidationError("national_number", "required when acting for a citizen")
-    return Citizen.id_for(national_number)
+    found = await numbers.find(national_number)
+    if found is None:
+        raise NotFound("citizen", parse_national_number(national_number))
+    return found
 
 
 def _result(citizen: Citizen) -> Result:

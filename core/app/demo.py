@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID, uuid5
 
-from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.lifecycle import Channel
 from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Staff
+from khidma.core.privacy import numbers_of
 
 from . import lookups
 from .actor import Actor
@@ -61,8 +61,11 @@ def staff_actor(member: Member) -> Actor:
     )
 
 
-def citizen_actor(national_number: str, channel: str = "portal") -> Actor:
-    return Actor(Citizen.id_for(national_number), Role.CITIZEN, channel=Channel(channel))
+async def citizen_actor(khidma: Khidma, national_number: str, channel: str = "portal") -> Actor:
+    """The token of a demo citizen. The demo stands in for the identity provider, which asks
+    khidma for the id of the citizen's number (made before they register) and carries it."""
+    citizen_id = await numbers_of(khidma.store).ensure(national_number)
+    return Actor(citizen_id, Role.CITIZEN, channel=Channel(channel))
 
 
 def kiosk(centre: str) -> Actor:
@@ -92,6 +95,7 @@ class DemoSummary:
     tickets: dict[str, int] = field(default_factory=dict)  # centre → tickets taken today
     today: date | None = None
     events_written: int = 0
+    citizen_ids: dict[str, UUID] = field(default_factory=dict)  # national number → citizen id
 
     @property
     def staff(self) -> int:
@@ -142,7 +146,12 @@ async def load_demo(khidma: Khidma) -> DemoSummary:
         tickets=tickets,
         today=today,
         events_written=await _events(khidma) - before,
+        citizen_ids={c["national_number"]: await _citizen_id(khidma, c) for c in CITIZENS},
     )
+
+
+async def _citizen_id(khidma: Khidma, entry: dict[str, Any]) -> UUID:
+    return (await citizen_actor(khidma, entry["national_number"])).id
 
 
 async def _events(khidma: Khidma) -> int:
@@ -219,7 +228,7 @@ async def _citizens(khidma: Khidma) -> None:
         person = dict(entry)
         profile = person.pop("profile")
         number = person["national_number"]
-        actor = citizen_actor(number)
+        actor = await citizen_actor(khidma, number)
         await khidma.citizens.register_citizen(actor, f"demo:citizen:{number}", **person)
         await khidma.citizens.complete_profile(actor, f"demo:citizen:{number}:profile", **profile)
 
@@ -233,7 +242,8 @@ async def _file(khidma: Khidma, s: Scenario) -> Filed:
     if s.counter:
         filer, national_number = staff_actor(clerk_of(s.counter, agency)), s.national_number
     else:
-        filer, national_number = citizen_actor(s.national_number, s.channel), None
+        filer = await citizen_actor(khidma, s.national_number, s.channel)
+        national_number = None
     filed = await requests.submit(
         filer,
         key,
@@ -319,7 +329,7 @@ async def _queue(khidma: Khidma, centre: str, today: date, filed: dict[str, str]
     await queues.open_queue(staff_actor(supervisor), f"{key}:open", centre=centre, day=today)
     tickets, calls = QUEUES[centre]
     for i, (category, citizen) in enumerate(tickets, start=1):
-        actor = kiosk(centre) if citizen is None else citizen_actor(citizen, "app")
+        actor = kiosk(centre) if citizen is None else await citizen_actor(khidma, citizen, "app")
         await queues.take_ticket(
             actor, f"{key}:ticket:{i}", category=category, centre=centre, day=today
         )

@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-from khidma.core.domain.citizen import Citizen, parse_national_number
 from khidma.core.domain.errors import NotAllowed, ValidationError
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Staff
 from khidma.core.domain.tracking import parse_tracking_number, request_id
+from khidma.core.privacy import numbers_of
 
 from . import lookups
 from .actor import Actor
@@ -33,6 +33,7 @@ AGENCY_ACTIONS = {
 class RequestCommands:
     def __init__(self, runner: CommandRunner) -> None:
         self.runner = runner
+        self.citizen_numbers = numbers_of(runner.store)
 
     async def _on_request(
         self, actor: Actor, command: str, key: str, tracking_number: str, step: Step
@@ -224,11 +225,13 @@ class RequestCommands:
         """Hand the document to the citizen, a first-degree relative or a proxy, as allowed."""
 
         async def step(unit: Unit, request: ServiceRequest) -> None:
+            # The recipient's id if they have an account (the citizen who filed always has).
+            recipient_id = await self.citizen_numbers.find(
+                recipient_national_number, "recipient_national_number"
+            )
             request.hand_over(
                 recipient=recipient,
-                recipient_citizen_id=Citizen.id_for(
-                    parse_national_number(recipient_national_number, "recipient_national_number")
-                ),
+                recipient_citizen_id=recipient_id,
                 recipient_national_number=recipient_national_number,
                 relation=relation,
                 proxy_document=proxy_document,

@@ -240,14 +240,13 @@ class CommandRunner:
         unit = Unit(self.repository, self.clock(), verified=verified)
         try:
             result = await work(unit)
-        except (DomainError, NotFound) as error:
+        except (DomainError, NotFound):
             unit.misused()
             # Refused on what was held in memory: refused on what is true now?
             await self._check_reads(unit, retry)
-            # A duplicate of this command may have won the race we lost: its result stands.
-            if isinstance(error, DomainError) and (
-                first := await self._first_result(actor, command, key)
-            ):
+            # A duplicate of this command may have won the race we lost, or this is a retry of
+            # one that removed what it looked up (a forget unlinks the number): its result stands.
+            if first := await self._first_result(actor, command, key):
                 return first
             raise
         except BaseException:

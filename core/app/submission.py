@@ -22,6 +22,7 @@ from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Staff
 from khidma.core.domain.text import choice
 from khidma.core.domain.tracking import format_tracking_number
+from khidma.core.privacy import numbers_of
 
 from . import lookups
 from .actor import Actor
@@ -89,6 +90,7 @@ class TrackingNumbers:
 class Submission:
     def __init__(self, runner: CommandRunner) -> None:
         self.runner = runner
+        self.citizen_numbers = numbers_of(runner.store)
         self.numbers = TrackingNumbers(runner.store.pool)
 
     async def submit(
@@ -112,10 +114,9 @@ class Submission:
         """
 
         async def work(unit: Unit) -> Result:
-            await unit.prefetch(
-                *self._needed(actor, national_number, pickup_centre, processing_centre)
-            )
-            citizen = await self._citizen(unit, actor, national_number)
+            citizen_id = await self._citizen_id(actor, national_number)
+            await unit.prefetch(*self._needed(actor, citizen_id, pickup_centre, processing_centre))
+            citizen = await unit.read(Citizen, citizen_id, "citizen")
             via = self._channel(actor, channel)
             if not isinstance(form, Mapping):
                 raise ValidationError("form", "expected the form's fields")
@@ -192,32 +193,30 @@ class Submission:
         return await self.runner.run(actor, "submit_request", idempotency_key, work)
 
     @staticmethod
-    def _needed(actor: Actor, national_number: str | None, *centres: str | None) -> list[UUID]:
+    def _needed(actor: Actor, citizen_id: UUID, *centres: str | None) -> list[UUID]:
         """The aggregates a submission reads, to load them in one round trip (best effort:
         anything malformed is left to the checks that name the field)."""
-        ids = [lookups.CATALOG_ID, lookups.CALENDAR_ID]
-        if actor.role is Role.CITIZEN:
-            ids.append(actor.id)
-        else:
-            ids.append(actor.id)  # the clerk's staff record
-            with contextlib.suppress(ValidationError):
-                ids.append(Citizen.id_for(national_number))
+        # The actor: the citizen themself, or the clerk's staff record.
+        ids = [lookups.CATALOG_ID, lookups.CALENDAR_ID, actor.id, citizen_id]
         for code in (actor.centre, *centres):
             if code:
                 with contextlib.suppress(ValidationError):
                     ids.append(Centre.id_for(code))
         return ids
 
-    @staticmethod
-    async def _citizen(unit: Unit, actor: Actor, national_number: str | None) -> Citizen:
+    async def _citizen_id(self, actor: Actor, national_number: str | None) -> UUID:
+        """The citizen the request is filed for: the actor, or the one a clerk names."""
         if actor.role is Role.CITIZEN:
-            if national_number is not None and Citizen.id_for(national_number) != actor.id:
+            if (
+                national_number is not None
+                and await self.citizen_numbers.find(national_number) != actor.id
+            ):
                 raise NotAllowed("submit_request", "citizens file requests for themselves")
-            return await unit.read(Citizen, actor.id, "citizen")
+            return actor.id
         if national_number is None:
             raise ValidationError("national_number", "required when filing for a citizen")
         number = parse_national_number(national_number)
-        found = await unit.read_or_none(Citizen, Citizen.id_for(number))
+        found = await self.citizen_numbers.find(number)
         if found is None:
             raise NotFound("citizen", number)
         return found

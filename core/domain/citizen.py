@@ -13,10 +13,8 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import InvalidTransition, ValidationError
 from .governorate import SYRIA_TIME, Governorate
-from .ids import derived_id
 from .text import bounded, choice, digits, moment, western_digits
 
-_NAMESPACE = uuid.UUID("8f3d2a61-4c0e-4b7a-9e55-1d6c2f0b7a19")
 EARLIEST_BIRTH = date(1900, 1, 1)
 NAME_MAX = 100
 PLACE_MAX = 100
@@ -117,16 +115,9 @@ def _validate(field: str, value: object, at: datetime) -> Any:
 
 
 class Citizen(Aggregate):
-    """A citizen's account; its id is derived from the national number, so one per person."""
-
-    @staticmethod
-    def create_id(national_number: str) -> uuid.UUID:
-        return derived_id(_NAMESPACE, national_number)
-
-    @staticmethod
-    def id_for(national_number: object) -> uuid.UUID:
-        """The id of the citizen with this national number (validated and normalised first)."""
-        return Citizen.create_id(parse_national_number(national_number))
+    """A citizen's account. Its id is random, given at registration by the look-up of national
+    numbers (core/privacy/numbers.py), which keeps it one per person: an id derived from the
+    number would let anyone who knows a number find a forgotten citizen's traces."""
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -139,15 +130,23 @@ class Citizen(Aggregate):
         last_name_ar: object,
         last_name_en: object,
         *,
+        citizen_id: uuid.UUID,
         at: datetime,
         phone: object = None,
         language: Language | str = Language.AR,
     ) -> Citizen:
-        """Open an account with the national number and names; the rest may come later."""
+        """Open an account with the national number and names; the rest may come later.
+
+        ``citizen_id`` is the id the look-up of national numbers gave this number.
+        """
         at = moment("at", at)
         given = (first_name_ar, first_name_en, last_name_ar, last_name_en)
         names = {f: _validate(f, v, at) for f, v in zip(_NAMES, given, strict=True)}
-        return cls(
+        if not isinstance(citizen_id, uuid.UUID):
+            raise ValidationError("citizen_id", "expected a UUID")
+        return cls._create(
+            cls.Registered,  # type: ignore[attr-defined]
+            id=citizen_id,
             national_number=parse_national_number(national_number),
             **names,
             phone=None if phone is None else parse_mobile(phone),

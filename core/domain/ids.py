@@ -1,4 +1,5 @@
-"""Ids derived from natural keys: a centre's code, a national number, a tracking number."""
+"""Ids derived from natural keys: a centre's code, a staff number, a tracking number (never a
+national number: citizen ids are random, see core/privacy/numbers.py)."""
 
 from __future__ import annotations
 

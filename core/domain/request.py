@@ -89,7 +89,7 @@ class ServiceRequest(RequestAtAgency):
         self,
         *,
         recipient: Collector | str,
-        recipient_citizen_id: UUID,
+        recipient_citizen_id: UUID | None,
         recipient_national_number: str,
         relation: str | None = None,
         proxy_document: str | None = None,
@@ -97,7 +97,10 @@ class ServiceRequest(RequestAtAgency):
         centre: str,
         at: datetime,
     ) -> None:
-        """Hand the document over, if this recipient may collect it."""
+        """Hand the document over, if this recipient may collect it.
+
+        ``recipient_citizen_id`` is the recipient's citizen id, None if they have no account.
+        """
         at = self._require("hand over", at)
         kind = choice("recipient", Collector, recipient)
         national_number = digits("recipient_national_number", recipient_national_number, 11)
@@ -132,7 +135,7 @@ class ServiceRequest(RequestAtAgency):
         self,
         *,
         recipient: Collector,
-        recipient_citizen_id: UUID,
+        recipient_citizen_id: UUID | None,
         recipient_national_number: str,
         relation: Relation | None,
         proxy_document: str | None,

@@ -144,6 +144,11 @@ class Keyring:
         for callback in self._on_forget:
             callback(subject)
 
+    async def check_master_key(self) -> None:
+        """MasterKeyMismatch unless the master key wrapped this database's keys (asked once)."""
+        if not self._checked:
+            await self._check_master_key()
+
     def _missing(self, subjects: Iterable[UUID]) -> list[UUID]:
         wanted = list(dict.fromkeys(subjects))
         if not self._connected():

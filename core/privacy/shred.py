@@ -2,7 +2,10 @@
 
 Events keep only ciphertext (core/privacy/mapper.py) and read models hold no personal data
 (projections/), but command results, kept for idempotent retries, may hold a citizen's
-national number in clear: they are scrubbed in the transaction that destroys the key.
+national number in clear: they are scrubbed in the transaction that destroys the key. The
+same transaction deletes the citizen's row of ``citizen_numbers`` (core/privacy/numbers.py),
+so a crash leaves either the key and the link both there (a retry completes the forget) or
+neither.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from uuid import UUID
 
 from ..events.store import EventStore
 from .keyring import keyring_of
+from .numbers import numbers_of
 
 # Results of the citizen's commands, or naming one of their traces, keep only that they were
 # forgotten (a retry of such a command still answers, without the data).
@@ -24,10 +28,12 @@ WHERE command <> 'forget_citizen' AND NOT (result ? 'forgotten')
 
 
 async def shred(store: EventStore, subject: UUID, reason: str, traces: Sequence[str]) -> None:
-    """Destroy ``subject``'s key and scrub command results of them or of any of ``traces``
-    (e.g. their national number), in one transaction; safe to run again."""
+    """Destroy ``subject``'s key, unlink their national number and scrub command results of
+    them or of any of ``traces`` (e.g. that number), in one transaction; safe to run again."""
     keyring = keyring_of(store)
+    numbers = numbers_of(store)
     async with store.pool.acquire() as conn, conn.transaction():
         await keyring.destroy(conn, subject, reason)
+        await numbers.forget(conn, subject)
         await conn.execute(_SCRUB_COMMANDS, str(subject), [t for t in traces if t])
-    keyring.forgotten(subject)  # here at once; other processes when the notice comes
+    keyring.forgotten(subject)  # here at once (numbers too); other processes on the notice

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from collections.abc import Mapping
+from uuid import UUID
 
 from khidma.core.config import Settings
-from khidma.core.domain.citizen import Citizen
+from khidma.core.domain.citizen import parse_national_number
 from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Staff
@@ -18,7 +21,9 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
     token = commands.add_parser("token", help="mint a development bearer token")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     who = token.add_mutually_exclusive_group()
-    who.add_argument("--national-number", help="a citizen's (the token's subject)")
+    who.add_argument(
+        "--national-number", help="a registered citizen's (their id, looked up, is the subject)"
+    )
     who.add_argument("--staff-number", help="a staff member's (the token's subject)")
     who.add_argument("--sub", help="the subject's UUID (default: a new one)")
     token.add_argument("--centre", help="the centre code, e.g. DAM-01")
@@ -30,7 +35,15 @@ def token_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
         subject = args.sub
         if args.national_number:
-            subject = Citizen.id_for(args.national_number)
+            parse_national_number(args.national_number)
+            subject = asyncio.run(_citizen_id(settings, args.national_number))
+            if subject is None:
+                print(
+                    f"khidma token: no citizen is registered with national number"
+                    f" {args.national_number} / لا يوجد مواطن مسجّل بهذا الرقم الوطني",
+                    file=sys.stderr,
+                )
+                return 1
         elif args.staff_number:
             subject = Staff.id_for(args.staff_number)
         token = Tokens(settings).mint(
@@ -43,15 +56,28 @@ def token_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_tokens(settings: Settings) -> list[str]:
-    """A few development tokens for the demo's people, printed by ``khidma demo``."""
+async def _citizen_id(settings: Settings, national_number: str) -> UUID | None:
+    """The id of the citizen with this number, looked up in khidma's database."""
+    # Imported here: the composition root imports this module.
+    from khidma.core.bootstrap import open_store
+    from khidma.core.events.embedded import database_url
+    from khidma.core.privacy import numbers_of
+
+    with database_url(settings) as dsn:
+        async with open_store(dsn, settings) as store:
+            return await numbers_of(store).find(national_number)
+
+
+def demo_tokens(settings: Settings, citizen_ids: Mapping[str, UUID]) -> list[str]:
+    """A few development tokens for the demo's people, printed by ``khidma demo``
+    (``citizen_ids``: the demo citizens' ids by national number)."""
     from khidma.core.app.demo_data import SAMI, STAFF
 
     tokens = Tokens(settings)
     supervisor = next(m for m in STAFF if m.role == "supervisor" and m.centre_code == "HMS-01")
     clerk = next(m for m in STAFF if m.agency_code == "justice" and m.centre_code == "HMS-01")
     people = [
-        ("citizen " + SAMI, tokens.mint("citizen", Citizen.id_for(SAMI), channel="portal")),
+        ("citizen " + SAMI, tokens.mint("citizen", citizen_ids[SAMI], channel="portal")),
         (
             f"clerk {clerk.staff_number} (justice)",
             tokens.mint(

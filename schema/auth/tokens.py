@@ -1,9 +1,15 @@
 """Bearer tokens: their claims, minting (development) and verifying (every request).
 
-Claims: ``sub`` (the actor's id: a citizen's or staff member's derived id), ``role``
+Claims: ``sub`` (the actor's id: a citizen's khidma id, or a staff member's derived id), ``role``
 (citizen, clerk, supervisor, auditor, agency, admin; ``system`` for khidma's own service
 accounts such as a payment gateway relay), ``centre``, ``agency``, ``channel`` (citizens:
 portal or app), ``iss``, ``iat`` and ``exp``.
+
+A citizen's id is random (given at registration; core/privacy/numbers.py) and cannot be
+derived from their national number, so that forgetting them leaves nothing linking the two.
+A production identity provider must therefore carry khidma's citizen id as ``sub``: the
+``citizenId`` that ``registerCitizen`` and ``me`` return, or the id khidma looks up for the
+number (``khidma token --national-number`` does so in development).
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 import strawberry
 
 from khidma.core.app import Actor
-from khidma.core.domain.citizen import Citizen as DomainCitizen
 
 from ..common.commands import run
 from ..common.errors import InvalidTransition, NotAllowed, NotFound, ValidationError
@@ -30,9 +30,7 @@ async def _answer(info: strawberry.Info, result: Any) -> Any:
     if not result.get("national_number"):  # a retry's result, scrubbed: the citizen was forgotten
         key = str(result.get("citizen_id"))
         return NotFound(what="citizen", key=key, message="citizen not found (forgotten)")
-    found = await info.context.services.directory.citizen(
-        DomainCitizen.id_for(result["national_number"])
-    )
+    found = await info.context.services.directory.citizen(UUID(result["citizen_id"]))
     return (
         Citizen.of(found)
         if found is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 import strawberry
 
@@ -13,6 +14,10 @@ from ..common.names import Name
 
 @strawberry.type(description="A citizen's account and profile.")
 class Citizen:
+    citizen_id: UUID = strawberry.field(
+        description="khidma's id of the citizen (random, not derived from the national number):"
+        " an identity provider carries it as the `sub` of the citizen's tokens."
+    )
     national_number: str
     first_name: Name
     last_name: Name
@@ -31,6 +36,7 @@ class Citizen:
     @classmethod
     def of(cls, c: DomainCitizen) -> Citizen:
         return cls(
+            citizen_id=c.id,
             national_number=c.national_number,
             first_name=Name(ar=c.first_name_ar, en=c.first_name_en),
             last_name=Name(ar=c.last_name_ar, en=c.last_name_en),

@@ -23,7 +23,6 @@ from khidma.core.app import Khidma
 from khidma.core.app.demo import DemoSummary, load_demo
 from khidma.core.bootstrap import open_store
 from khidma.core.config import Settings
-from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Staff
 from khidma.core.events import EventStore
@@ -49,7 +48,11 @@ class Api:
         return self.tokens.mint(role, subject, **scope)
 
     def citizen(self, national_number: str, channel: str = "portal") -> str:
-        return self.token(Role.CITIZEN, Citizen.id_for(national_number), channel=channel)
+        """A demo citizen's token (carrying khidma's id of them); else a stranger's."""
+        subject = self.demo.citizen_ids.get(national_number) or uuid.uuid5(
+            uuid.NAMESPACE_URL, f"khidma:test:stranger:{national_number}"
+        )
+        return self.token(Role.CITIZEN, subject, channel=channel)
 
     def staff(self, staff_number: str, role: str, centre: str, agency: str | None = None) -> str:
         return self.token(role, Staff.id_for(staff_number), centre=centre, agency=agency)

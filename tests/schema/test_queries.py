@@ -67,11 +67,13 @@ async def test_anonymous_may_not_track(api: Api) -> None:
 async def test_me_and_my_requests(api: Api) -> None:
     number, national = _filed(api, "awaiting_payment")
     body = await api.gql(
-        "{ me { nationalNumber firstName { ar en } profileComplete }"
+        "{ me { citizenId nationalNumber firstName { ar en } profileComplete }"
         "  myRequests(first: 10) { edges { node { trackingNumber } } pageInfo { hasNextPage } } }",
         api.citizen(national),
     )
     assert body["data"]["me"]["nationalNumber"] == national
+    # The id a token carries as its subject: khidma's, random, not derived from the number.
+    assert body["data"]["me"]["citizenId"] == str(api.demo.citizen_ids[national])
     numbers = [e["node"]["trackingNumber"] for e in body["data"]["myRequests"]["edges"]]
     assert number in numbers
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from khidma.core.app import Actor, Khidma
-from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.lifecycle import Channel
 from khidma.core.domain.roles import Role
 from khidma.core.events import EventStore
+from khidma.core.privacy import numbers_of
 
 # A Tuesday, 09:00 in Damascus (UTC+3): a working day, within centres' default hours.
 START = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
@@ -58,9 +58,18 @@ async def event_count(store: EventStore) -> int:
 # -- actors ----------------------------------------------------------------------------------
 
 
-def citizen(national_number: str = "01020304050", channel: Channel = Channel.PORTAL) -> Actor:
-    """A citizen whose token was minted for this national number."""
-    return Actor(Citizen.id_for(national_number), Role.CITIZEN, channel=channel)
+async def citizen(
+    khidma: Khidma, national_number: str = "01020304050", channel: Channel = Channel.PORTAL
+) -> Actor:
+    """A citizen whose token carries the id khidma gives their national number (as an
+    identity provider's would: it asks khidma for the id)."""
+    citizen_id = await numbers_of(khidma.store).ensure(national_number)
+    return Actor(citizen_id, Role.CITIZEN, channel=channel)
+
+
+async def citizen_id(khidma: Khidma, national_number: str) -> uuid.UUID | None:
+    """The id of the citizen with this national number; None if it has none."""
+    return await numbers_of(khidma.store).find(national_number)
 
 
 def clerk(
@@ -92,7 +101,7 @@ def system(id: uuid.UUID | None = None) -> Actor:
 def actor_for(role: Role, *, centre: str = "DAM-01", agency_code: str = "civil_registry") -> Actor:
     """Some actor of ``role``: staff at ``centre``, a clerk or agency for ``agency_code``."""
     if role is Role.CITIZEN:
-        return citizen()
+        return Actor(uuid.uuid4(), role, channel=Channel.PORTAL)  # a citizen with no account
     if role is Role.CLERK:
         return clerk(centre, agency_code)
     if role is Role.SUPERVISOR:

@@ -24,6 +24,7 @@ from khidma.core.domain.roles import Role
 from khidma.core.domain.staff import Employment, Staff
 from khidma.core.domain.tracking import request_id
 from khidma.core.events import EventStore
+from khidma.core.privacy import numbers_of
 
 SEEDED_AT = datetime(2026, 1, 5, 8, 0, tzinfo=SYRIA_TIME)
 
@@ -136,8 +137,15 @@ def new_centres() -> list[Centre]:
     return [homs, damascus]
 
 
-def new_citizen(national_number: str, *, complete: bool = True) -> Citizen:
-    citizen = Citizen.register(national_number, "سامر", "Samer", "الحمصي", "Al-Homsi", at=SEEDED_AT)
+def new_citizen(
+    national_number: str, *, citizen_id: uuid.UUID | None = None, complete: bool = True
+) -> Citizen:
+    """A citizen, not saved yet; under ``citizen_id`` (the id khidma gave the number), else a
+    random id that no look-up of the number finds."""
+    citizen = Citizen.register(
+        national_number, "سامر", "Samer", "الحمصي", "Al-Homsi",
+        citizen_id=citizen_id or uuid.uuid4(), at=SEEDED_AT,
+    )  # fmt: skip
     if complete:
         citizen.complete_profile(
             father_name="خالد", mother_name="مريم", birth_date=date(1990, 4, 2),
@@ -222,6 +230,10 @@ class World:
             case _:
                 return Actor(uuid.uuid4(), role, centre=HOMS)
 
+    async def citizen_id(self, national_number: str) -> uuid.UUID | None:
+        """The id of the citizen with this national number; None if it has none."""
+        return await numbers_of(self.store).find(national_number)
+
     async def load(self, tracking_number: str) -> ServiceRequest:
         """The request as the repository loads it now."""
         found = await self.khidma.runner.repository.get(request_id(tracking_number))
@@ -295,7 +307,11 @@ async def seed(khidma: Khidma) -> World:
         name: new_staff(f"ST-{i:04d}", *spec[:3], role=spec[3])
         for i, (name, spec) in enumerate(STAFF_SPEC.items())
     }
-    citizens = [new_citizen(CITIZEN_NN), new_citizen(RELATIVE_NN), new_citizen(OTHER_NN)]
+    numbers = numbers_of(khidma.store)
+    citizens = [
+        new_citizen(n, citizen_id=await numbers.ensure(n))
+        for n in (CITIZEN_NN, RELATIVE_NN, OTHER_NN)
+    ]
     calendar = WorkingCalendar.create("SY", at=SEEDED_AT)
     await runner.repository.save(
         new_catalog(), calendar, *new_centres(), *citizens, *staff.values()

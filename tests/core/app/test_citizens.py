@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -17,11 +18,22 @@ from khidma.core.domain.governorate import Governorate
 from khidma.core.domain.roles import Role
 from khidma.core.events import EventStore
 
-from .conftest import actor_for, admin, citizen, clerk, event_count, key, supervisor
+from .conftest import (
+    actor_for,
+    admin,
+    citizen,
+    citizen_id,
+    clerk,
+    event_count,
+    key,
+    supervisor,
+)
 
 pytestmark = pytest.mark.store
 
 NN = "01020304050"
+# Citizen ids were uuid5(this, national number) before issue 7: the namespace was public.
+OLD_NAMESPACE = uuid.UUID("8f3d2a61-4c0e-4b7a-9e55-1d6c2f0b7a19")
 OTHER = "09080706050"
 NAMES = {
     "first_name_ar": "سامي",
@@ -51,12 +63,12 @@ CITIZEN_COMMANDS = [
 
 async def register(khidma: Khidma, nn: str = NN, **extra: Any) -> dict[str, Any]:
     return await khidma.citizens.register_citizen(
-        citizen(nn), key(), national_number=nn, **NAMES, **extra
+        await citizen(khidma, nn), key(), national_number=nn, **NAMES, **extra
     )
 
 
 async def load(khidma: Khidma, nn: str = NN) -> Citizen:
-    found = await khidma.runner.repository.get(Citizen.id_for(nn))
+    found = await khidma.runner.repository.get(await citizen_id(khidma, nn))
     assert isinstance(found, Citizen)
     return found
 
@@ -67,7 +79,7 @@ async def load(khidma: Khidma, nn: str = NN) -> Citizen:
 async def test_a_citizen_registers_themself(khidma: Khidma, store: EventStore) -> None:
     result = await register(khidma, phone="+963 944 123 456", language="en")
     assert result == {
-        "citizen_id": str(Citizen.id_for(NN)),
+        "citizen_id": str(await citizen_id(khidma, NN)),
         "national_number": NN,
         "profile_complete": False,
     }
@@ -82,21 +94,42 @@ async def test_a_citizen_registers_themself(khidma: Khidma, store: EventStore) -
 
 async def test_arabic_indic_digits_are_normalised(khidma: Khidma) -> None:
     result = await khidma.citizens.register_citizen(
-        citizen(NN), key(), national_number="٠١٠٢٠٣٠٤٠٥٠", **NAMES
+        await citizen(khidma, NN), key(), national_number="٠١٠٢٠٣٠٤٠٥٠", **NAMES
     )
     assert result["national_number"] == NN
 
 
 async def test_a_citizen_registers_no_one_else(khidma: Khidma, store: EventStore) -> None:
     with pytest.raises(NotAllowed, match="only themselves"):
-        await khidma.citizens.register_citizen(citizen(NN), key(), national_number=OTHER, **NAMES)
+        await khidma.citizens.register_citizen(
+            await citizen(khidma, NN), key(), national_number=OTHER, **NAMES
+        )
     assert await event_count(store) == 0
+
+
+async def test_a_citizen_whose_number_has_no_id_registers_at_a_counter(
+    khidma: Khidma, store: EventStore
+) -> None:
+    """A token whose id khidma never gave the number cannot claim it (nor make it an id)."""
+    stranger = actor_for(Role.CITIZEN)
+    with pytest.raises(NotAllowed, match="only themselves"):
+        await khidma.citizens.register_citizen(stranger, key(), national_number=NN, **NAMES)
+    assert await event_count(store) == 0
+    assert await citizen_id(khidma, NN) is None
+
+
+async def test_citizen_ids_are_random_not_derived(khidma: Khidma) -> None:
+    result = await register(khidma)
+    given = uuid.UUID(result["citizen_id"])
+    assert given.version == 4
+    assert given == await citizen_id(khidma, NN)
+    assert given != uuid.uuid5(OLD_NAMESPACE, NN)  # the derivation ids had until issue 7
 
 
 @pytest.mark.parametrize("who", [clerk(), supervisor(), admin()], ids=lambda a: a.role.value)
 async def test_staff_register_citizens_at_the_counter(khidma: Khidma, who: Any) -> None:
     result = await khidma.citizens.register_citizen(who, key(), national_number=OTHER, **NAMES)
-    assert result["citizen_id"] == str(Citizen.id_for(OTHER))
+    assert result["citizen_id"] == str(await citizen_id(khidma, OTHER))
     assert (await load(khidma, OTHER)).last_name_ar == "الأحمد"
 
 
@@ -144,6 +177,7 @@ async def test_bad_registrations_name_the_field_and_write_nothing(
         await khidma.citizens.register_citizen(clerk(), key(), **args)
     assert refused.value.field == field
     assert await event_count(store) == 0
+    assert await store.pool.fetchval("SELECT count(*) FROM citizen_numbers") == 0
 
 
 # -- the profile ---------------------------------------------------------------------------------
@@ -151,7 +185,7 @@ async def test_bad_registrations_name_the_field_and_write_nothing(
 
 async def test_a_citizen_completes_their_profile(khidma: Khidma) -> None:
     await register(khidma)
-    result = await khidma.citizens.complete_profile(citizen(NN), key(), **PROFILE)
+    result = await khidma.citizens.complete_profile(await citizen(khidma, NN), key(), **PROFILE)
     assert result["profile_complete"] is True
     found = await load(khidma)
     assert found.address_governorate is Governorate.DAMASCUS
@@ -170,10 +204,10 @@ async def test_a_clerk_completes_a_profile_naming_the_citizen(khidma: Khidma) ->
 
 async def test_the_profile_is_completed_once(khidma: Khidma, store: EventStore) -> None:
     await register(khidma)
-    await khidma.citizens.complete_profile(citizen(NN), key(), **PROFILE)
+    await khidma.citizens.complete_profile(await citizen(khidma, NN), key(), **PROFILE)
     before = await event_count(store)
     with pytest.raises(InvalidTransition):
-        await khidma.citizens.complete_profile(citizen(NN), key(), **PROFILE)
+        await khidma.citizens.complete_profile(await citizen(khidma, NN), key(), **PROFILE)
     assert await event_count(store) == before
 
 
@@ -193,21 +227,23 @@ async def test_bad_profiles_name_the_field_and_write_nothing(
 ) -> None:
     await register(khidma)
     with pytest.raises(ValidationError) as refused:
-        await khidma.citizens.complete_profile(citizen(NN), key(), **{**PROFILE, **changes})
+        await khidma.citizens.complete_profile(
+            await citizen(khidma, NN), key(), **{**PROFILE, **changes}
+        )
     assert refused.value.field == field
     assert await event_count(store) == 1
 
 
 async def test_updating_the_profile(khidma: Khidma, store: EventStore) -> None:
     await register(khidma)
-    await khidma.citizens.complete_profile(citizen(NN), key(), **PROFILE)
+    await khidma.citizens.complete_profile(await citizen(khidma, NN), key(), **PROFILE)
     await khidma.citizens.update_profile(
-        citizen(NN), key(), address_city="حمص", address_governorate="HMS"
+        await citizen(khidma, NN), key(), address_city="حمص", address_governorate="HMS"
     )
     found = await load(khidma)
     assert (found.address_city, found.address_governorate) == ("حمص", Governorate.HOMS)
     before = await event_count(store)
-    await khidma.citizens.update_profile(citizen(NN), key(), address_city="حمص")
+    await khidma.citizens.update_profile(await citizen(khidma, NN), key(), address_city="حمص")
     assert await event_count(store) == before  # nothing changed, nothing recorded
 
 
@@ -225,19 +261,19 @@ async def test_bad_updates_name_the_field(
 ) -> None:
     await register(khidma)
     with pytest.raises(ValidationError) as refused:
-        await khidma.citizens.update_profile(citizen(NN), key(), **changes)
+        await khidma.citizens.update_profile(await citizen(khidma, NN), key(), **changes)
     assert refused.value.field == field
     assert await event_count(store) == 1
 
 
 async def test_phone_and_language(khidma: Khidma) -> None:
     await register(khidma)
-    await khidma.citizens.change_phone(citizen(NN), key(), phone="٠٩٤٤١٢٣٤٥٦")
+    await khidma.citizens.change_phone(await citizen(khidma, NN), key(), phone="٠٩٤٤١٢٣٤٥٦")
     await khidma.citizens.change_language(clerk(), key(), language="en", national_number=NN)
     found = await load(khidma)
     assert (found.phone, found.language) == ("+963944123456", Language.EN)
     with pytest.raises(ValidationError) as refused:
-        await khidma.citizens.change_phone(citizen(NN), key(), phone="12")
+        await khidma.citizens.change_phone(await citizen(khidma, NN), key(), phone="12")
     assert refused.value.field == "phone"
 
 
@@ -252,13 +288,13 @@ async def test_citizens_act_only_on_themselves(
     await register(khidma, OTHER)
     before = await event_count(store)
     with pytest.raises(NotAllowed, match="own account"):
-        await attempt(khidma, command, citizen(NN), OTHER)
+        await attempt(khidma, command, await citizen(khidma, NN), OTHER)
     assert await event_count(store) == before
 
 
 async def test_an_unknown_citizen_is_not_found(khidma: Khidma) -> None:
     with pytest.raises(NotFound):
-        await khidma.citizens.change_language(citizen(NN), key(), language="en")
+        await khidma.citizens.change_language(await citizen(khidma, NN), key(), language="en")
     with pytest.raises(NotFound):
         await khidma.citizens.change_phone(clerk(), key(), phone="0944123456", national_number=NN)
 
@@ -268,22 +304,24 @@ async def test_a_retry_returns_the_first_result_and_writes_nothing(
 ) -> None:
     same = key()
     args: dict[str, Any] = {"national_number": NN, **NAMES}
-    first = await khidma.citizens.register_citizen(citizen(NN), same, **args)
-    again = await khidma.citizens.register_citizen(citizen(NN), same, **args)
+    first = await khidma.citizens.register_citizen(await citizen(khidma, NN), same, **args)
+    again = await khidma.citizens.register_citizen(await citizen(khidma, NN), same, **args)
     assert again == first
     assert await event_count(store) == 1
     # A retry of a phone change after the first one worked: the same answer, not a new event.
     phone_key = key()
-    await khidma.citizens.change_phone(citizen(NN), phone_key, phone="0944123456")
-    await khidma.citizens.change_phone(citizen(NN), phone_key, phone="0944123456")
+    await khidma.citizens.change_phone(await citizen(khidma, NN), phone_key, phone="0944123456")
+    await khidma.citizens.change_phone(await citizen(khidma, NN), phone_key, phone="0944123456")
     assert await event_count(store) == 2
 
 
 async def test_a_key_is_for_one_command_of_one_actor(khidma: Khidma, store: EventStore) -> None:
     same = key()
-    await khidma.citizens.register_citizen(citizen(NN), same, national_number=NN, **NAMES)
+    await khidma.citizens.register_citizen(
+        await citizen(khidma, NN), same, national_number=NN, **NAMES
+    )
     with pytest.raises(NotAllowed, match="another command or actor"):
-        await khidma.citizens.change_language(citizen(NN), same, language="en")
+        await khidma.citizens.change_language(await citizen(khidma, NN), same, language="en")
     with pytest.raises(NotAllowed, match="another command or actor"):
         await khidma.citizens.register_citizen(clerk(), same, national_number=OTHER, **NAMES)
     assert await event_count(store) == 1
@@ -291,7 +329,9 @@ async def test_a_key_is_for_one_command_of_one_actor(khidma: Khidma, store: Even
 
 async def test_a_malformed_key_is_refused(khidma: Khidma, store: EventStore) -> None:
     with pytest.raises(ValidationError) as refused:
-        await khidma.citizens.register_citizen(citizen(NN), "short", national_number=NN, **NAMES)
+        await khidma.citizens.register_citizen(
+            await citizen(khidma, NN), "short", national_number=NN, **NAMES
+        )
     assert refused.value.field == "idempotency_key"
     assert await event_count(store) == 0
 
@@ -302,7 +342,9 @@ async def test_a_malformed_key_is_refused(khidma: Khidma, store: EventStore) -> 
 async def attempt(khidma: Khidma, command: str, who: Any, nn: str) -> dict[str, Any]:
     """Run ``command`` on the citizen ``nn``, naming them unless ``who`` is a citizen."""
     named = (
-        {} if who.role is Role.CITIZEN and who.id == Citizen.id_for(nn) else {"national_number": nn}
+        {}
+        if who.role is Role.CITIZEN and who.id == await citizen_id(khidma, nn)
+        else {"national_number": nn}
     )
     c = khidma.citizens
     if command == "register_citizen":
@@ -323,13 +365,13 @@ async def test_roles_follow_the_permission_table(
 ) -> None:
     for i, role in enumerate(Role):
         nn = f"0550000000{i}"
-        who = citizen(nn) if role is Role.CITIZEN else actor_for(role)
+        who = await citizen(khidma, nn) if role is Role.CITIZEN else actor_for(role)
         if command != "register_citizen":
             await khidma.citizens.register_citizen(clerk(), key(), national_number=nn, **NAMES)
         before = await event_count(store)
         if role in COMMANDS[command]:
             result = await attempt(khidma, command, who, nn)
-            assert result["citizen_id"] == str(Citizen.id_for(nn))
+            assert result["citizen_id"] == str(await citizen_id(khidma, nn))
             assert await event_count(store) > before
         else:
             with pytest.raises(NotAllowed, match="role may not do this"):
@@ -342,8 +384,9 @@ async def test_concurrent_duplicates_of_one_key_return_the_first_result(
 ) -> None:
     same = key()
     args: dict[str, Any] = {"national_number": NN, **NAMES}
+    me = await citizen(khidma, NN)
     outcomes = await asyncio.gather(
-        *(khidma.citizens.register_citizen(citizen(NN), same, **args) for _ in range(6)),
+        *(khidma.citizens.register_citizen(me, same, **args) for _ in range(6)),
         return_exceptions=True,
     )
     assert all(isinstance(o, dict) for o in outcomes), outcomes

@@ -11,7 +11,6 @@ import pytest
 from khidma.core.app import Actor, Khidma, NotFound
 from khidma.core.app.permissions import COMMANDS
 from khidma.core.app.queues import AGENCY_CATEGORY, CATEGORIES, category_for
-from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.errors import InvalidTransition, NotAllowed, ValidationError
 from khidma.core.domain.queue import Queue
 from khidma.core.domain.queue_tickets import Channel, TicketStatus
@@ -167,7 +166,7 @@ async def test_tickets_from_the_kiosk_and_the_app(opened: Khidma, clock: FixedCl
     first = await q.take_ticket(KIOSK, key(), category="civil")
     assert (first["ticket"], first["ahead"], first["category"]) == ("C-001", 0, "civil")
     clock.advance(minutes=1)
-    me = citizen(NN)
+    me = await citizen(opened, NN)
     second = await q.take_ticket(me, key(), category="civil", centre=DAMASCUS)
     assert (second["ticket"], second["ahead"]) == ("C-002", 1)
     assert second["estimated_wait_minutes"] == 5  # one ahead, at the default pace
@@ -175,13 +174,13 @@ async def test_tickets_from_the_kiosk_and_the_app(opened: Khidma, clock: FixedCl
     assert third["ticket"] == "J-001"
     queue = await queue_of(opened)
     mine = queue.ticket("C-002")
-    assert (mine.channel, mine.citizen_id) == (Channel.APP, Citizen.id_for(NN))
+    assert (mine.channel, mine.citizen_id) == (Channel.APP, me.id)
     assert queue.ticket("C-001").channel is Channel.KIOSK
 
 
 async def test_bad_tickets(opened: Khidma, store: EventStore) -> None:
     q = opened.queues
-    me = citizen(NN)
+    me = await citizen(opened, NN)
     await refused(store, q.take_ticket(me, key(), category="civil"), "centre")
     await refused(store, q.take_ticket(KIOSK, key(), category="tax"), "category")
     with pytest.raises(NotAllowed, match="for themselves"):

@@ -11,7 +11,6 @@ import pytest
 
 from khidma.core.app import Khidma, NotFound
 from khidma.core.domain.catalog import Collector
-from khidma.core.domain.citizen import Citizen
 from khidma.core.domain.errors import InvalidTransition, NotAllowed, ValidationError
 from khidma.core.domain.lifecycle import Status
 from khidma.core.domain.tracking import request_id
@@ -108,7 +107,7 @@ async def test_filed_paid_forwarded_accepted_issued_certified_ready_handed_to_a_
     assert (request.agency_reference, request.document_reference) == ("CR-REF-77", "BS-2026-000123")
     assert request.collected_by == {
         "recipient": Collector.FIRST_DEGREE_RELATIVE,
-        "citizen_id": Citizen.id_for(RELATIVE_NN),
+        "citizen_id": await world.citizen_id(RELATIVE_NN),
         "national_number": RELATIVE_NN,
         "relation": "father",
         "proxy_document": None,
@@ -402,6 +401,27 @@ async def test_a_bad_recipient_national_number_names_its_field(world: World) -> 
             recipient="self", recipient_national_number="0102030405",
         )  # fmt: skip
     assert error.value.field == "recipient_national_number"
+
+
+async def test_a_relative_without_an_account_collects_and_no_account_is_made(
+    world: World,
+) -> None:
+    number = await ready(world)
+    stranger = "06060606060"  # a first-degree relative who never registered
+    with pytest.raises(NotAllowed):
+        await world.requests.hand_over(
+            world.staff["homs_civil"], world.key(), number,
+            recipient="self", recipient_national_number=stranger,
+        )  # fmt: skip
+    await world.requests.hand_over(
+        world.staff["homs_civil"], world.key(), number, recipient="first_degree_relative",
+        recipient_national_number=stranger, relation="mother",
+    )  # fmt: skip
+    request = await world.load(number)
+    assert request.collected_by is not None
+    assert request.collected_by["citizen_id"] is None
+    assert request.collected_by["national_number"] == stranger
+    assert await world.citizen_id(stranger) is None, "collecting gives no one an id"
 
 
 async def test_only_the_pickup_centre_certifies_a_document_to_be_collected(world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from .aggregates import assert_refused, names, replay
 AT = datetime(2026, 1, 4, 9, 0, tzinfo=SYRIA_TIME)
 NN = "01234567890"
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+ID = uuid.UUID("0b5c3d8e-2f4a-4e61-9c7d-5a1b2c3d4e5f")
 
 
 def register(**overrides: Any) -> Citizen:
@@ -29,6 +31,7 @@ def register(**overrides: Any) -> Citizen:
         "last_name_en": "Al-Ahmad",
         "at": AT,
         "phone": "0933123456",
+        "citizen_id": ID,
     }
     args.update(overrides)
     return Citizen.register(**args)
@@ -53,11 +56,11 @@ def complete(citizen: Citizen, **overrides: Any) -> None:
 # -- registration ---------------------------------------------------------------------------
 
 
-def test_register_normalises_and_derives_the_id_from_the_national_number() -> None:
+def test_register_normalises_and_takes_the_id_it_is_given() -> None:
     citizen = register(national_number=NN.translate(ARABIC_INDIC), phone="٠٩٣٣ ١٢٣ ٤٥٦")
     assert citizen.national_number == NN
-    assert citizen.id == Citizen.id_for(NN) == Citizen.id_for(NN.translate(ARABIC_INDIC))
-    assert citizen.id == register().id  # one account per national number
+    assert citizen.id == ID  # given by the look-up of national numbers, not derived
+    assert not hasattr(Citizen, "id_for")
     assert citizen.phone == "+963933123456"
     assert citizen.language is Language.AR
     assert citizen.registered_at == AT
@@ -76,7 +79,11 @@ def test_a_profile_may_start_without_a_phone() -> None:
 @pytest.mark.parametrize("number", ["0123456789", "012345678901", "0123456789a", "", 1234567890])
 def test_malformed_national_numbers_are_refused(number: object) -> None:
     assert_refused("national_number", lambda: register(national_number=number))
-    assert_refused("national_number", lambda: Citizen.id_for(number))
+
+
+@pytest.mark.parametrize("given", [None, "5f0c4bde-8a40-4c53-9a57-2b0cc7f6a3f1", 7])
+def test_the_id_must_be_a_uuid(given: object) -> None:
+    assert_refused("citizen_id", lambda: register(citizen_id=given))
 
 
 @pytest.mark.parametrize(

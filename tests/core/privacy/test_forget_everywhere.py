@@ -5,8 +5,10 @@ requests (form data, a home address, an answer to the agency, one handed over to
 relative), the projections run and a checkpoint is signed; then an admin forgets them over
 GraphQL. Every text, JSON and bytea column of every table of the schema, and the audit
 export (its events' data decoded), are searched for the names, the phone and the national
-number (Western and Arabic-Indic digits): none is found. The log still verifies, the counts
-and turnarounds stay, the requests stay without personal data, and a rebuild agrees.
+number (Western and Arabic-Indic digits): none is found; no row links the number to the
+citizen's (random) id, and the id once derived from the number is nowhere. The log still
+verifies, the counts and turnarounds stay, the requests stay without personal data, and a
+rebuild agrees.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from khidma.core.config import Settings
 from khidma.core.domain.roles import Role
 from khidma.core.domain.tracking import request_id
 from khidma.core.events import EventStore
+from khidma.core.privacy import numbers_of
 from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
 from khidma.projections.worker import ProjectionWorker
@@ -74,6 +77,10 @@ TRACES = (
     PHONE[1:],
 )
 TEXT_TYPES = ("text", "character varying", "jsonb", "json", "bytea", "ARRAY")
+# Citizen ids were uuid5(this public namespace, national number) until issue 7: anyone could
+# recompute a forgotten citizen's id from the number. That id must be nowhere.
+OLD_NAMESPACE = uuid.UUID("8f3d2a61-4c0e-4b7a-9e55-1d6c2f0b7a19")
+DERIVED = uuid.uuid5(OLD_NAMESPACE, NN)
 
 REQUEST = """query Track($n: String!) { request(trackingNumber: $n) {
   trackingNumber status collectedBy informationRequested feeTotal closedAt
@@ -209,6 +216,38 @@ async def found_in_tables(pool: asyncpg.Pool, schema: str) -> dict[str, list[str
     return found
 
 
+async def places_of_value(pool: asyncpg.Pool, schema: str, value: uuid.UUID) -> list[str]:
+    """Every "table.column" of ``schema`` (of any type) holding ``value`` in any of its forms."""
+    forms = (str(value).encode(), value.hex.encode(), value.bytes)
+    columns = await pool.fetch(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        " JOIN information_schema.tables USING (table_schema, table_name)"
+        " WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+        schema,
+    )
+    places = []
+    for table, column, kind in columns:
+        if kind == "bytea":
+            values = await pool.fetch(f'SELECT "{column}" AS v FROM "{schema}"."{table}"')
+            found = any(f in bytes(r["v"]) for r in values if r["v"] for f in forms)
+        else:
+            found = await pool.fetchval(
+                f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}"'
+                f' WHERE strpos("{column}"::text, $1) > 0 OR strpos("{column}"::text, $2) > 0)',
+                str(value),
+                value.hex,
+            )
+        if found:
+            places.append(f"{table}.{column}")
+    return places
+
+
+async def exported(pool: asyncpg.Pool) -> str:
+    out = io.BytesIO()
+    await export(pool, out)
+    return out.getvalue().decode()
+
+
 async def found_in_export(pool: asyncpg.Pool) -> list[str]:
     out = io.BytesIO()
     await export(pool, out)
@@ -243,8 +282,13 @@ async def test_a_forgotten_citizen_is_nowhere_but_the_facts_stay(scene: Scene) -
         for r in await pool.fetch("SELECT * FROM requests WHERE tracking_number = ANY($1)", numbers)
     }
     # The test can fail: before forgetting, the data is there to be found (in clear in the
-    # command results kept for retries; sealed everywhere else).
+    # command results kept for retries; sealed everywhere else), and the number is linked.
     assert set(await found_in_tables(pool, scene.settings.db_schema)) >= {NN}
+    linked = await world.citizen_id(NN)
+    assert linked is not None
+    assert "citizen_numbers.citizen_id" in await places_of_value(
+        pool, scene.settings.db_schema, linked
+    )
     auditor = scene.tokens.mint(Role.AUDITOR, uuid.uuid4())
     admin = scene.tokens.mint(Role.ADMIN, uuid.uuid4())
 
@@ -269,6 +313,19 @@ async def test_a_forgotten_citizen_is_nowhere_but_the_facts_stay(scene: Scene) -
 
     assert await found_in_tables(pool, scene.settings.db_schema) == {}
     assert await found_in_export(pool) == []
+    # Nor is there any way back from the number to the citizen: no row links them, and the
+    # id once derived from the number is nowhere (the real one is random).
+    citizen_id = (await world.load(numbers[0])).citizen_id
+    assert citizen_id != DERIVED
+    assert await pool.fetchval("SELECT count(*) FROM citizen_numbers") == 3, "the others' only"
+    assert not await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM citizen_numbers WHERE citizen_id = $1 OR digest = $2)",
+        citizen_id,
+        numbers_of(scene.store).digest(NN),
+    )
+    assert await places_of_value(pool, scene.settings.db_schema, DERIVED) == []
+    assert str(DERIVED) not in await exported(pool)
+    assert await world.citizen_id(NN) is None
     report = await audit(pool, load_signer(scene.settings).public_key)
     assert report.ok, report.summary()
     assert report.checkpoints >= 2
