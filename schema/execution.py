@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -31,15 +33,16 @@ from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 
 class _Plain:
-    """How a plain field is read: its resolver, and its type's serializer or object type."""
+    """How a plain field is read: its reader, and its type's serializer or object type."""
 
-    __slots__ = ("non_null", "object_type", "resolve", "return_type", "serialize")
+    __slots__ = ("non_null", "object_type", "read", "return_type", "serialize")
 
-    def __init__(self, resolve: Callable[..., Any], return_type: GraphQLOutputType) -> None:
-        self.resolve = resolve
+    def __init__(self, read: Callable[[Any], Any], return_type: GraphQLOutputType) -> None:
+        self.read = read
         self.return_type = return_type
         self.non_null = isinstance(return_type, GraphQLNonNull)
         named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
@@ -65,9 +68,16 @@ def _plans(parent_type: GraphQLObjectType) -> dict[str, _Plain | None]:
 
 def _plain(field: Any) -> _Plain | None:
     # strawberry marks the resolver of a field without resolver, permission or extension
-    if field.args or not getattr(field.resolve, "_is_default", False):
+    resolve = field.resolve
+    if field.args or not getattr(resolve, "_is_default", False):
         return None
-    plan = _Plain(field.resolve, field.type)
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if getattr(definition, "default_resolver", None) is getattr:
+        # what strawberry's default resolver does, without its two calls in between
+        read: Callable[[Any], Any] = attrgetter(definition.python_name)
+    else:
+        read = partial(resolve, info=None)
+    plan = _Plain(read, field.type)
     return plan if plan.serialize or plan.object_type else None
 
 
@@ -113,7 +123,20 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list in grouped_field_set.items():
                 plan = plans.get(field_details_list[0].node.name.value)
                 result: Any = Undefined
-                if plan is not None:
+                if plan is None:
+                    pass
+                elif plan.serialize is not None:  # a scalar: inline, the most frequent case
+                    try:
+                        value = plan.read(source_value)
+                        if value is None:
+                            result = Undefined if plan.non_null else None
+                        elif not is_awaitable(value):
+                            result = plan.serialize(value)
+                            if result is None:
+                                result = Undefined
+                    except Exception:  # the ordinary way below reports it
+                        result = Undefined
+                else:
                     result = self._plain_field(
                         plan, source_value, path, response_name, parent_type.name,
                         field_details_list, position_context,
@@ -161,7 +184,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """The completed value, or Undefined to have graphql-core complete the field."""
         try:
-            value = plan.resolve(source_value, None)
+            value = plan.read(source_value)
         except Exception:  # the ordinary way reports it
             return Undefined
         if value is None:

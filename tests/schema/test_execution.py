@@ -13,6 +13,7 @@ import pytest
 import strawberry
 from graphql import execute, parse
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from khidma.schema.execution import LeanExecution
@@ -170,3 +171,31 @@ def cyclic_garbage(execution: type[StrawberryGraphQLCoreExecutionContext]) -> in
 def test_an_execution_leaves_no_reference_cycles_behind() -> None:
     assert cyclic_garbage(StrawberryGraphQLCoreExecutionContext) > 0  # graphql-core's own
     assert cyclic_garbage(LeanExecution) == 0
+
+
+@strawberry.type
+class Row:
+    code: str
+    count: int | None
+
+
+@strawberry.type
+class Rows:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return [{"code": "a", "count": 1}, {"code": "b", "count": None}]  # type: ignore[list-item]
+
+
+async def test_a_configured_default_resolver_is_still_used() -> None:
+    query = "{ rows { count code } }"
+    answers = []
+    for execution in (LeanExecution, StrawberryGraphQLCoreExecutionContext):
+        schema = strawberry.Schema(
+            query=Rows,
+            execution_context_class=execution,
+            config=StrawberryConfig(default_resolver=lambda row, name: row[name]),
+        )
+        result = await schema.execute(query)
+        answers.append((result.data, result.errors))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == {"rows": [{"count": 1, "code": "a"}, {"count": None, "code": "b"}]}
