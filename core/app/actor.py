@@ -22,6 +22,9 @@ class Actor:
     centre: str | None = None
     agency: str | None = None
     channel: Channel | None = None
+    # A citizen's national number as their identity provider verified it (never written to
+    # events): lets a citizen whose number has no account yet register it on the portal.
+    national_number: str | None = None
 
     def metadata(
         self, idempotency_key: str, correlation_id: str | None, causation_id: str | None

@@ -43,8 +43,10 @@ class CitizenCommands:
     ) -> Result:
         """Open an account under the id the number's look-up gives (core/privacy/numbers.py).
 
-        A citizen registers only the number already linked to their token's id (an identity
-        provider asked khidma for it); staff register any number at the counter.
+        A citizen registers only their own number: the one linked to their token's id, or,
+        if it has no id yet, the one their identity provider verified (the token's
+        ``national_number``), which is then linked to the token's id. Staff register any number
+        at the counter.
         """
 
         def register(unit: Unit, citizen_id: UUID) -> Citizen:
@@ -64,6 +66,9 @@ class CitizenCommands:
             number = parse_national_number(national_number)
             if actor.role is Role.CITIZEN:
                 citizen_id = await self.numbers.find(number)
+                if citizen_id is None and actor.national_number == number:
+                    register(unit, actor.id)  # every field checked first: bad input links none
+                    citizen_id = await self.numbers.link(number, actor.id)
                 if citizen_id != actor.id:
                     raise NotAllowed("register_citizen", "citizens register only themselves")
             else:

@@ -19,6 +19,7 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -97,13 +98,7 @@ class CitizenNumbers:
             return cached
         await self._checked()
         heard = self._notices
-        found = await self._pool.fetchval(
-            "WITH made AS (INSERT INTO citizen_numbers (digest, citizen_id) VALUES ($1, $2)"
-            " ON CONFLICT (digest) DO NOTHING RETURNING citizen_id)"
-            " SELECT citizen_id FROM made",
-            digest,
-            uuid.uuid4(),
-        )
+        found = await self._claim(digest, uuid.uuid4())
         if found is None:  # someone else's: the INSERT's snapshot could not see it, a new one can
             found = await self._pool.fetchval(
                 "SELECT citizen_id FROM citizen_numbers WHERE digest = $1", digest
@@ -113,6 +108,33 @@ class CitizenNumbers:
         found = UUID(bytes=found.bytes)
         self._remember(digest, found, heard)
         return found
+
+    async def link(self, national_number: object, citizen_id: UUID) -> UUID | None:
+        """Give a number that has no id yet ``citizen_id`` (a new citizen's, as their identity
+        provider names them); return the number's id after it: ``citizen_id``, the one it had
+        already, or None if ``citizen_id`` belongs to another number."""
+        digest = self.digest(national_number)
+        await self._checked()
+        heard = self._notices
+        try:
+            found = await self._claim(digest, citizen_id)
+        except asyncpg.UniqueViolationError:  # the id is another number's
+            return None
+        if found is None:
+            return await self.find(national_number)
+        linked = UUID(bytes=found.bytes)
+        self._remember(digest, linked, heard)
+        return linked
+
+    async def _claim(self, digest: bytes, citizen_id: UUID) -> Any:
+        """Link ``digest`` to ``citizen_id`` unless it has an id; the id linked now, or None."""
+        return await self._pool.fetchval(
+            "WITH made AS (INSERT INTO citizen_numbers (digest, citizen_id) VALUES ($1, $2)"
+            " ON CONFLICT (digest) DO NOTHING RETURNING citizen_id)"
+            " SELECT citizen_id FROM made",
+            digest,
+            citizen_id,
+        )
 
     async def forget(self, conn: asyncpg.Connection, citizen_id: UUID) -> None:
         """Unlink ``citizen_id`` from its number inside the caller's transaction (idempotent)."""

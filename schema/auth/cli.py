@@ -22,7 +22,9 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     who = token.add_mutually_exclusive_group()
     who.add_argument(
-        "--national-number", help="a registered citizen's (their id, looked up, is the subject)"
+        "--national-number",
+        help="a citizen's: their id if registered, else a new one with the number verified"
+        " (the token can then register it)",
     )
     who.add_argument("--staff-number", help="a staff member's (the token's subject)")
     who.add_argument("--sub", help="the subject's UUID (default: a new one)")
@@ -33,21 +35,26 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
 
 def token_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        subject = args.sub
+        subject, verified = args.sub, None
         if args.national_number:
-            parse_national_number(args.national_number)
-            subject = asyncio.run(_citizen_id(settings, args.national_number))
-            if subject is None:
+            number = parse_national_number(args.national_number)
+            subject = asyncio.run(_citizen_id(settings, number))
+            if subject is None:  # as an identity provider would: a new id, the number verified
+                verified = number
                 print(
-                    f"khidma token: no citizen is registered with national number"
-                    f" {args.national_number} / لا يوجد مواطن مسجّل بهذا الرقم الوطني",
+                    f"khidma token: {number} has no account yet; this token can register it"
+                    " / لا حساب لهذا الرقم الوطني بعد، ويمكن التسجيل بهذا الرمز",
                     file=sys.stderr,
                 )
-                return 1
         elif args.staff_number:
             subject = Staff.id_for(args.staff_number)
         token = Tokens(settings).mint(
-            args.role, subject, centre=args.centre, agency=args.agency, channel=args.channel
+            args.role,
+            subject,
+            centre=args.centre,
+            agency=args.agency,
+            channel=args.channel,
+            national_number=verified,
         )
     except (ValidationError, TokenError, ValueError) as error:
         print(f"khidma token: {error}", file=sys.stderr)

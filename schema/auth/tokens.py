@@ -3,13 +3,15 @@
 Claims: ``sub`` (the actor's id: a citizen's khidma id, or a staff member's derived id), ``role``
 (citizen, clerk, supervisor, auditor, agency, admin; ``system`` for khidma's own service
 accounts such as a payment gateway relay), ``centre``, ``agency``, ``channel`` (citizens:
-portal or app), ``iss``, ``iat`` and ``exp``.
+portal or app), ``national_number`` (citizens: the number the identity provider verified),
+``iss``, ``iat`` and ``exp``.
 
-A citizen's id is random (given at registration; core/privacy/numbers.py) and cannot be
-derived from their national number, so that forgetting them leaves nothing linking the two.
-A production identity provider must therefore carry khidma's citizen id as ``sub``: the
-``citizenId`` that ``registerCitizen`` and ``me`` return, or the id khidma looks up for the
-number (``khidma token --national-number`` does so in development).
+A citizen's id is random and cannot be derived from their national number, so that
+forgetting them leaves nothing linking the two (core/privacy/numbers.py). A production
+identity provider carries its own stable, random id of the person as ``sub`` and, until they
+have an account, the number it verified as ``national_number``: ``registerCitizen`` then
+links that number to that ``sub``, which is the citizen's id from then on (``citizenId`` in
+``registerCitizen`` and ``me``). A number already linked answers only to its own id.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import jwt
 
 from khidma.core.app import Actor
 from khidma.core.config import Settings
+from khidma.core.domain.citizen import parse_national_number
+from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.lifecycle import Channel
 from khidma.core.domain.roles import Role
 
@@ -43,6 +47,7 @@ def claims_for(
     centre: str | None = None,
     agency: str | None = None,
     channel: str | None = None,
+    national_number: str | None = None,
     issuer: str = "khidma",
     hours: float = 12.0,
     now: float | None = None,
@@ -56,7 +61,12 @@ def claims_for(
         "iat": issued,
         "exp": issued + int(hours * 3600),
     }
-    for name, value in (("centre", centre), ("agency", agency), ("channel", channel)):
+    for name, value in (
+        ("centre", centre),
+        ("agency", agency),
+        ("channel", channel),
+        ("national_number", national_number),
+    ):
         if value:
             claims[name] = value
     return claims
@@ -77,12 +87,19 @@ def actor_from_claims(claims: Mapping[str, Any]) -> Actor:
         via = Channel(channel) if channel else None
     except ValueError:
         raise TokenError("channel: one of portal, app, counter") from None
+    number = _text(claims, "national_number")
+    if number is not None:
+        try:
+            number = parse_national_number(number)
+        except ValidationError:
+            raise TokenError("national_number: expected 11 digits") from None
     return Actor(
         subject,
         role,
         centre=_text(claims, "centre"),
         agency=_text(claims, "agency"),
         channel=via,
+        national_number=number,
     )
 
 
