@@ -15,7 +15,7 @@ from khidma.core.events import EventStore
 
 from .boards import BoardRows, board_loader
 from .centres import centre_loader
-from .requests import request_loader
+from .requests import Tracked, request_loader, tracked_loader
 from .services import service_loader
 from .timelines import timeline_loader
 
@@ -33,6 +33,10 @@ class Loaders:
     @cached_property
     def request(self) -> DataLoader[str, asyncpg.Record | None]:
         return request_loader(self._pool)
+
+    @cached_property
+    def tracked(self) -> DataLoader[str, Tracked | None]:
+        return tracked_loader(self._pool)
 
     @cached_property
     def timeline(self) -> DataLoader[UUID, list[asyncpg.Record]]:

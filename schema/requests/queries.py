@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from ..permissions.rules import RoleMayRun
 from . import reads
@@ -11,11 +14,32 @@ from .types import Request, RequestConnection, RequestFilter, TimelineEntry
 ALLOWED = [RoleMayRun]
 
 
+def asks_for(info: strawberry.Info, name: str) -> bool:
+    """Whether the query selects ``name`` on this field's result (fragments included)."""
+    raw = info._raw_info
+    return any(_selects(node.selection_set, name, raw.fragments) for node in raw.field_nodes)
+
+
+def _selects(selection_set: SelectionSetNode | None, name: str, fragments: dict[str, Any]) -> bool:
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _selects(selection.selection_set, name, fragments):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and _selects(fragment.selection_set, name, fragments):
+                return True
+    return False
+
+
 @strawberry.type
 class RequestQueries:
     @strawberry.field(permission_classes=ALLOWED, description="A request by tracking number.")
     async def request(self, info: strawberry.Info, tracking_number: str) -> Request | None:
-        row = await reads.one(info, tracking_number)
+        row = await reads.one(info, tracking_number, with_timeline=asks_for(info, "timeline"))
         return Request.of(row) if row is not None else None
 
     @strawberry.field(permission_classes=ALLOWED, description="Requests in the caller's scope.")

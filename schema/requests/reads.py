@@ -19,15 +19,28 @@ from .types import Request, RequestConnection, RequestEdge, RequestFilter
 MAX_PAGE = 100
 
 
-async def one(info: strawberry.Info, tracking_number: str) -> asyncpg.Record | None:
-    """The request's row if it exists and the caller may see it (else None: not disclosed)."""
+async def one(
+    info: strawberry.Info, tracking_number: str, *, with_timeline: bool = False
+) -> asyncpg.Record | None:
+    """The request's row if it exists and the caller may see it (else None: not disclosed).
+
+    ``with_timeline``: read its timeline in the same statement, for the timeline loader.
+    """
     try:
         number = parse_tracking_number(tracking_number)
     except ValidationError:
         return None
-    row = await info.context.loaders.request.load(number)
+    loaders = info.context.loaders
+    timeline: list[dict[str, Any]] = []
+    if with_timeline:
+        found = await loaders.tracked.load(number)
+        row, timeline = found if found is not None else (None, [])
+    else:
+        row = await loaders.request.load(number)
     if row is None or not scope.can_see(info.context.actor, row):
         return None
+    if with_timeline:
+        loaders.timeline.prime(row["request_id"], timeline)
     return row
 
 

@@ -70,7 +70,7 @@ async def _post(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
 
 async def test_a_request_makes_only_the_loaders_it_uses(api: Api) -> None:
     loaders = Loaders(api.store, api.app.state.services.directory)
-    assert not {"request", "timeline", "board", "service", "centre"} & set(vars(loaders))
+    assert not {"request", "tracked", "timeline", "board", "service", "centre"} & set(vars(loaders))
     first = loaders.timeline
     assert loaders.timeline is first
     assert set(vars(loaders)) & {"request", "timeline", "board", "service", "centre"} == {
