@@ -40,6 +40,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import asyncpg  # noqa: E402
+import orjson  # noqa: E402
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
@@ -70,41 +71,39 @@ def _settings(url: str, schema: str, data_dir: str) -> Settings:
     )  # fmt: skip
 
 
+BARE_TRACK = (
+    "SELECT r.tracking_number, r.status, r.fee_total, r.due_on, t.ats, t.events, t.ars, t.ens"
+    " FROM requests r LEFT JOIN LATERAL (SELECT array_agg(at ORDER BY version) AS ats,"
+    " array_agg(event ORDER BY version) AS events, array_agg(text_ar ORDER BY version) AS ars,"
+    " array_agg(text_en ORDER BY version) AS ens"
+    " FROM request_timeline WHERE request_id = r.request_id) t ON true"
+    " WHERE r.tracking_number = $1"
+)
+
+
 def bare_app(settings: Settings) -> Starlette:
     """The same JSON from the same tables, with nothing in between."""
     state: dict[str, asyncpg.Pool] = {}
 
     async def track(request: Request) -> Response:
-        body = json.loads(await request.body())
-        number = body["variables"]["n"]
-        pool = state["pool"]
-        row = await pool.fetchrow(
-            "SELECT request_id, tracking_number, status, fee_total, due_on FROM requests"
-            " WHERE tracking_number = $1",
-            number,
-        )
+        body = orjson.loads(await request.body())
+        # One statement, as khidma's tracking query makes (request and timeline together).
+        row = await state["pool"].fetchrow(BARE_TRACK, body["variables"]["n"])
         data: dict[str, Any] = {"request": None}
         if row is not None:
-            timeline = await pool.fetch(
-                "SELECT at, event, text_ar, text_en FROM request_timeline WHERE request_id = $1"
-                " ORDER BY version",
-                row["request_id"],
-            )
+            columns = (row["ats"], row["events"], row["ars"], row["ens"])
+            timeline = zip(*(c or () for c in columns), strict=True)
             data["request"] = {
                 "trackingNumber": row["tracking_number"],
                 "status": row["status"],
                 "feeTotal": row["fee_total"],
                 "dueOn": row["due_on"].isoformat() if row["due_on"] else None,
                 "timeline": [
-                    {
-                        "at": t["at"].isoformat(),
-                        "event": t["event"],
-                        "text": {"ar": t["text_ar"], "en": t["text_en"]},
-                    }
-                    for t in timeline
+                    {"at": at.isoformat(), "event": event, "text": {"ar": ar, "en": en}}
+                    for at, event, ar, en in timeline
                 ],
             }
-        return Response(json.dumps({"data": data}), media_type="application/json")
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -224,6 +223,27 @@ async def drive(
     return len(latencies) / seconds, latencies, answered
 
 
+async def check_same_answers(
+    khidma_port: int, bare_port: int, callers: dict[str, list[tuple[str | None, list[str]]]]
+) -> None:
+    """Both servers answer every tracking number with the same JSON, or the run stops."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        for (token, numbers), _ in zip(callers["khidma"], callers["bare"], strict=True):
+            for number in numbers:
+                body = {"query": QUERY, "variables": {"n": number}}
+                answers = [
+                    (
+                        await client.post(f"http://127.0.0.1:{port}/graphql", json=body, headers=h)
+                    ).json()
+                    for port, h in (
+                        (khidma_port, {"authorization": f"Bearer {token}"}),
+                        (bare_port, {}),
+                    )
+                ]
+                if answers[0] != answers[1]:
+                    raise SystemExit(f"the answers for {number} differ: {answers}")
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -291,6 +311,7 @@ def main() -> None:
             khidma, khidma_port = _start("khidma", url, schema, data_dir)
             bare, bare_port = _start("bare", url, schema, data_dir)
             servers = {"bare": (bare, bare_port), "khidma": (khidma, khidma_port)}
+            asyncio.run(check_same_answers(khidma_port, bare_port, callers))
             results: dict[str, list[tuple[float, list[float]]]] = {"khidma": [], "bare": []}
             cpu = {"khidma": 0.0, "bare": 0.0}  # each server's CPU seconds …
             answered = {"khidma": 0, "bare": 0}  # … for this many requests
