@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import itertools
 import json
 import random
 import sys
@@ -169,12 +170,16 @@ async def run_khidma(url: str, callers: int, clerks: int, t: Timing, sample: lis
                     pickup_centre=CENTRE, national_number=nn,
                 )  # fmt: skip
 
+            # Each attempt's idempotency key, as a client makes it (on the client, so cheaply).
+            run = uuid.uuid4().hex[:12]
+            keys = (f"bench-{run}-{n}" for n in itertools.count())
+
             async def command(slot: int) -> None:
                 if slot < len(counter):  # a clerk at the counter, for some citizen
                     nn = national_number(random.randrange(CITIZENS))
-                    filed = await submit(counter[slot], f"bench-{uuid.uuid4()}", nn)
+                    filed = await submit(counter[slot], next(keys), nn)
                 else:
-                    filed = await submit(random.choice(portal), f"bench-{uuid.uuid4()}", None)
+                    filed = await submit(random.choice(portal), next(keys), None)
                 numbers.append(filed["tracking_number"])
 
             run = await drive(callers, command, t)

@@ -52,7 +52,16 @@ DEFAULT_HOURS: dict[str, tuple[str, str]] = {day.value: ("08:00", "15:00") for d
 
 def parse_centre_code(value: object, field: str = "code") -> str:
     """A centre's code such as ``HMS-01`` (upper-cased; Arabic-Indic digits accepted)."""
-    return code(field, value, 20)
+    known = _CODES.get(value) if type(value) is str else None
+    if known is not None:  # a command names a few centres many times
+        return known
+    checked = code(field, value, 20)
+    if type(value) is str and len(_CODES) < 4_096:
+        _CODES[value] = checked
+    return checked
+
+
+_CODES: dict[str, str] = {}  # codes as typed -> as checked
 
 
 def _counters(value: object) -> int:

@@ -122,6 +122,7 @@ class OrjsonTranscoder(Transcoder):
             datetime: _tag_datetime,
             date: _tag_date,
         }
+        self._members_encoded: dict[Enum, dict[str, Any]] = {}
         self._decoders: dict[str, Callable[[Any], Any]] = {
             _ENUM: _decode_enum,
             _DATACLASS: _decode_dataclass,
@@ -225,7 +226,13 @@ class OrjsonTranscoder(Transcoder):
         return {_TYPE: _DATACLASS, _DATA: [get_topic(type(obj)), fields]}
 
     def _encode_enum(self, obj: Enum) -> dict[str, Any]:
-        return {_TYPE: _ENUM, _DATA: [get_topic(type(obj)), self._encode_value(obj.value)]}
+        # Members are few and immutable: each is encoded once (orjson only reads the result).
+        encoded = self._members_encoded.get(obj)
+        if encoded is None:
+            value = self._encode_value(obj.value)
+            encoded = {_TYPE: _ENUM, _DATA: [get_topic(type(obj)), value]}
+            self._members_encoded[obj] = encoded
+        return encoded
 
     # -- decoding: orjson's fresh containers are updated in place -----------------------------
 
