@@ -156,6 +156,23 @@ class CitizenCommands:
             actor, "change_phone", idempotency_key, national_number, change
         )
 
+    async def change_email(
+        self,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        email: str | None,
+        national_number: str | None = None,
+    ) -> Result:
+        """Set (or, with None, remove) the e-mail address notices fall back to after SMS."""
+
+        def change(unit: Unit, citizen: Citizen) -> None:
+            citizen.change_email(email, at=unit.at)
+
+        return await self._on_citizen(
+            actor, "change_email", idempotency_key, national_number, change
+        )
+
     async def change_language(
         self,
         actor: Actor,

@@ -27,6 +27,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "complete_profile": frozenset({C, K, S}),
     "update_profile": frozenset({C, K, S}),
     "change_phone": frozenset({C, K, S}),
+    "change_email": frozenset({C, K, S}),
     "change_language": frozenset({C, K, S}),
     # requests
     "submit_request": frozenset({C, K, S}),

@@ -50,6 +50,18 @@ def parse_mobile(value: object, field: str = "phone") -> str:
     return f"+963{number}"
 
 
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+
+
+def parse_email(value: object, field: str = "email") -> str:
+    """An e-mail address (its domain lower-cased), for notices when no SMS gets through."""
+    text = bounded(field, value, 254)
+    if not _EMAIL.match(text):
+        raise ValidationError(field, f"{value!r} is not an e-mail address like name@example.sy")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 def _person_name(field: str, value: object, script: str) -> str:
     """A name in one script (``ARABIC`` or ``LATIN``): its letters, spaces and - ' . only."""
     text = " ".join(bounded(field, value, NAME_MAX).split())
@@ -118,6 +130,8 @@ class Citizen(Aggregate):
     """A citizen's account. Its id is random, given at registration by the look-up of national
     numbers (core/privacy/numbers.py), which keeps it one per person: an id derived from the
     number would let anyone who knows a number find a forgotten citizen's traces."""
+
+    email: str | None = None  # for accounts snapshotted before they had one
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -237,6 +251,13 @@ class Citizen(Aggregate):
         if phone != self.phone:
             self._phone_changed(phone=phone, at=at)
 
+    def change_email(self, email: object, *, at: datetime) -> None:
+        """Set the e-mail address notices fall back to (None removes it)."""
+        at = moment("at", at)
+        address = None if email is None else parse_email(email)
+        if address != self.email:
+            self._email_changed(email=address, at=at)
+
     def change_language(self, language: Language | str, *, at: datetime) -> None:
         at = moment("at", at)
         language = choice("language", Language, language)
@@ -318,6 +339,7 @@ class Citizen(Aggregate):
         self.last_name_ar = last_name_ar
         self.last_name_en = last_name_en
         self.phone = phone
+        self.email: str | None = None
         self.language = language
         self.registered_at = at
         self.father_name: str | None = None
@@ -370,9 +392,14 @@ class Citizen(Aggregate):
         self.phone = phone
         self.updated_at = at
 
+    @event("EmailChanged")
+    def _email_changed(self, email: str | None, at: datetime) -> None:
+        self.email = email
+        self.updated_at = at
+
     @event("Forgotten")
     def _forgotten(self, *, reason: str, by: uuid.UUID, at: datetime) -> None:
-        for name in ("national_number", *PROFILE_FIELDS):
+        for name in ("national_number", *PROFILE_FIELDS, "email"):
             setattr(self, name, None)
         self._forgotten_at = at
         self.updated_at = at

@@ -127,6 +127,21 @@ class CitizenMutations:
 
         return await _answer(info, await run(info, call))
 
+    @strawberry.mutation(description="Set the e-mail notices fall back to (none: remove it).")
+    async def change_email(
+        self,
+        info: strawberry.Info,
+        idempotency_key: str,
+        email: str | None = None,
+        national_number: str | None = None,
+    ) -> CitizenResult:
+        async def call(actor: Actor) -> dict[str, Any]:
+            return await _citizens(info).change_email(
+                actor, idempotency_key, email=email, national_number=national_number
+            )
+
+        return await _answer(info, await run(info, call))
+
     @strawberry.mutation
     async def change_language(
         self,

@@ -22,6 +22,7 @@ class Citizen:
     first_name: Name
     last_name: Name
     phone: str | None
+    email: str | None
     language: str
     profile_complete: bool
     father_name: str | None
@@ -41,6 +42,7 @@ class Citizen:
             first_name=Name(ar=c.first_name_ar, en=c.first_name_en),
             last_name=Name(ar=c.last_name_ar, en=c.last_name_en),
             phone=c.phone,
+            email=c.email,
             language=getattr(c.language, "value", str(c.language)),
             profile_complete=c.is_complete,
             father_name=getattr(c, "father_name", None),

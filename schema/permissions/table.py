@@ -48,6 +48,7 @@ MUTATIONS: dict[str, str] = {
     "completeProfile": "complete_profile",
     "updateProfile": "update_profile",
     "changePhone": "change_phone",
+    "changeEmail": "change_email",
     "changeLanguage": "change_language",
     # requests
     "submitRequest": "submit_request",

@@ -10,13 +10,14 @@ import pytest
 
 from khidma.core.app import Actor
 from khidma.core.config import Settings
+from khidma.core.domain.dispatch import Dispatch
 from khidma.core.domain.errors import InvalidTransition, NotAllowed
 from khidma.core.events import EventStore
 from khidma.plugins.signing import HEADER, sign
 from tests.core.app.request_world import BIRTH, CRIMINAL
 
 from .conftest import SandboxControl
-from .world import flow
+from .world import Flow, flow
 
 
 async def count(store: EventStore) -> int:
@@ -112,23 +113,43 @@ async def test_a_direct_agency_down_falls_back_to_reply_later_and_recovers(
         await f.until(resumed, "direct handling resumed")
 
 
+async def first_notice(f: Flow, number: str) -> Dispatch:
+    """The request's dispatch record once a notification reached the citizen."""
+
+    async def delivered() -> bool:
+        found = await f.dispatch(number)
+        return found is not None and bool(found.notifications)
+
+    await f.until(delivered, "a notification delivered")
+    dispatch = await f.dispatch(number)
+    assert dispatch is not None
+    return dispatch
+
+
 async def test_sms_down_falls_back_to_the_next_channel(
     store: EventStore, settings: Settings, sandbox: SandboxControl
 ) -> None:
     await sandbox.set("sms", outage=True)
     async with flow(store, settings, sandbox) as f:
         number = (await f.world.file(CRIMINAL))["tracking_number"]
-
-        async def delivered() -> bool:
-            found = await f.dispatch(number)
-            return found is not None and bool(found.notifications)
-
-        await f.until(delivered, "a notification delivered")
-        dispatch = await f.dispatch(number)
-        assert dispatch is not None
+        dispatch = await first_notice(f, number)
         assert [n["channel"] for n in dispatch.notifications] == ["app"]
         topics = await f.dispatch_topics(number)
         assert topics.count("NotificationFailed") == 2  # sms down, no email address
+
+
+async def test_sms_down_a_citizen_with_an_email_address_gets_an_email(
+    store: EventStore, settings: Settings, sandbox: SandboxControl
+) -> None:
+    await sandbox.set("sms", outage=True)
+    async with flow(store, settings, sandbox) as f:
+        await f.world.khidma.citizens.change_email(
+            f.world.citizen, f.world.key("email"), email="samer@example.sy"
+        )
+        number = (await f.world.file(CRIMINAL))["tracking_number"]
+        dispatch = await first_notice(f, number)
+        assert [n["channel"] for n in dispatch.notifications] == ["email"]
+        assert (await f.dispatch_topics(number)).count("NotificationFailed") == 1  # sms down
 
 
 async def test_a_lost_payment_callback_is_found_by_the_re_check(

@@ -57,6 +57,7 @@ CITIZEN_COMMANDS = [
     "complete_profile",
     "update_profile",
     "change_phone",
+    "change_email",
     "change_language",
 ]
 
@@ -277,6 +278,21 @@ async def test_phone_and_language(khidma: Khidma) -> None:
     assert refused.value.field == "phone"
 
 
+async def test_email_set_by_the_citizen_or_at_the_counter_and_removed(
+    khidma: Khidma, store: EventStore
+) -> None:
+    await register(khidma)
+    await khidma.citizens.change_email(await citizen(khidma, NN), key(), email="Samer@Example.SY")
+    assert (await load(khidma)).email == "Samer@example.sy"
+    written = await event_count(store)
+    with pytest.raises(ValidationError) as refused:
+        await khidma.citizens.change_email(clerk(), key(), email="samer@", national_number=NN)
+    assert refused.value.field == "email"
+    assert await event_count(store) == written
+    await khidma.citizens.change_email(clerk(), key(), email=None, national_number=NN)
+    assert (await load(khidma)).email is None
+
+
 # -- scope and idempotency -----------------------------------------------------------------------
 
 
@@ -355,6 +371,8 @@ async def attempt(khidma: Khidma, command: str, who: Any, nn: str) -> dict[str, 
         return await c.update_profile(who, key(), address_city="حلب", **named)
     if command == "change_phone":
         return await c.change_phone(who, key(), phone="0933000000", **named)
+    if command == "change_email":
+        return await c.change_email(who, key(), email="samer@example.sy", **named)
     assert command == "change_language"
     return await c.change_language(who, key(), language="en", **named)
 

@@ -286,6 +286,25 @@ def test_change_phone_and_language() -> None:
     assert_refused("language", lambda: citizen.change_language("fr", at=AT), citizen)
 
 
+def test_change_email_normalises_refuses_and_removes() -> None:
+    citizen = register()
+    assert citizen.email is None
+    citizen.change_email(" Samer.H@Example.SY ", at=AT)
+    citizen.change_email("Samer.H@example.sy", at=AT)  # the same address: nothing to record
+    assert citizen.email == "Samer.H@example.sy"
+    for typed in ("samer", "samer@", "@example.sy", "sa mer@example.sy", "samer@example", 42):
+        assert_refused("email", lambda t=typed: citizen.change_email(t, at=AT), citizen)
+    assert_refused("email", lambda: citizen.change_email("x" * 250 + "@a.sy", at=AT), citizen)
+    citizen.change_email(None, at=AT)
+    assert citizen.email is None
+    assert names(citizen) == ["Registered", "EmailChanged", "EmailChanged"]
+    citizen.change_email("samer@example.sy", at=AT)
+    again = replay(citizen)
+    assert isinstance(again, Citizen) and again.email == "samer@example.sy"
+    again.forget(reason="the citizen's request under the law on personal data", by=ID, at=AT)
+    assert again.email is None
+
+
 def test_age_on() -> None:
     citizen = register()
     assert citizen.age_on(date(2026, 1, 1)) is None

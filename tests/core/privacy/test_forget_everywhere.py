@@ -48,6 +48,7 @@ from tests.core.app.request_world import ARABIC, BIRTH, CIVIL, HOMS, RELATIVE_NN
 
 NN = "05511223344"
 PHONE = "0944556677"
+EMAIL = "zenobia.palmyrene@example.sy"
 PERSON = {
     "first_name_ar": "زنوبيا",
     "first_name_en": "Zenobia",
@@ -75,6 +76,7 @@ TRACES = (
     NN,
     NN.translate(ARABIC),
     PHONE[1:],
+    EMAIL,
 )
 TEXT_TYPES = ("text", "character varying", "jsonb", "json", "bytea", "ARRAY")
 # Citizen ids were uuid5(this public namespace, national number) until issue 7: anyone could
@@ -162,6 +164,7 @@ async def live_a_life(world: World) -> list[str]:
     await citizens.complete_profile(
         clerk, world.key(), national_number=NN, phone=PHONE.translate(ARABIC), **PROFILE
     )
+    await citizens.change_email(clerk, world.key(), email=EMAIL, national_number=NN)
     collected = await requests.submit(
         clerk, world.key(), service_code=BIRTH, national_number=NN, delivery="pickup",
         pickup_centre=HOMS, form={"copies": 2, "remarks": PERSON["first_name_ar"]},
