@@ -15,19 +15,7 @@ from .app.demo import DemoSummary, load_demo
 from .audit.seal import Sealer
 from .audit.signing import load_signer
 from .config import Settings
-from .events.migrate import migrate_database
-from .events.store import EventStore
-
-
-@contextlib.asynccontextmanager
-async def open_store(dsn: str, settings: Settings) -> AsyncIterator[EventStore]:
-    """A migrated, open event store for as long as the block runs."""
-    await migrate_database(dsn, settings)
-    store = await EventStore.open(dsn, settings)
-    try:
-        yield store
-    finally:
-        await store.close()
+from .events.store import EventStore, open_store
 
 
 async def load_demo_data(dsn: str, settings: Settings) -> DemoSummary:

@@ -18,9 +18,10 @@ from khidma.schema.auth.cli import demo_tokens, token_command
 
 from .audit.cli import add_arguments as add_audit_arguments
 from .audit.cli import audit_command
-from .bootstrap import load_demo_data, migrate_database, run_dispatcher, serve
+from .bootstrap import load_demo_data, run_dispatcher, serve
 from .config import Settings, SettingsError
 from .events.embedded import database_url
+from .events.migrate import migrate_database
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 
 from rich.console import Console
 from rich.progress import (
@@ -20,9 +19,8 @@ from rich.progress import (
 )
 
 from khidma.core.config import Settings
-from khidma.core.events import EventStore
+from khidma.core.events import open_store
 from khidma.core.events.embedded import database_url
-from khidma.core.events.migrate import migrate_database
 
 from .projection import Projection, ProjectionError
 from .registry import NAMES, UnknownProjectionError, projections
@@ -41,16 +39,6 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "--verify", action="store_true", help="compare checksums of the live and rebuilt tables"
     )
     commands.add_parser("worker", help="run the projection runners (one process leads each)")
-
-
-@contextlib.asynccontextmanager
-async def _store(dsn: str, settings: Settings) -> AsyncIterator[EventStore]:
-    await migrate_database(dsn, settings)
-    store = await EventStore.open(dsn, settings)
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def replay_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,7 +60,7 @@ async def _replay(dsn: str, settings: Settings, chosen: list[Projection], verify
         TextColumn("{task.fields[rate]:>10,.0f} events/s"),
         TimeRemainingColumn(),
     )
-    async with _store(dsn, settings) as store:
+    async with open_store(dsn, settings) as store:
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("replay", total=max(1, await store.head()), rate=0.0)
             started = time.perf_counter()
@@ -115,7 +103,7 @@ def worker_command(settings: Settings) -> int:
 
 
 async def _work(dsn: str, settings: Settings) -> None:
-    async with _store(dsn, settings) as store:
+    async with open_store(dsn, settings) as store:
         worker = ProjectionWorker(store)
         task = asyncio.create_task(worker.run())
         loop = asyncio.get_running_loop()

@@ -14,9 +14,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..config import Settings
-from ..events import EventStore
+from ..events import EventStore, open_store
 from ..events.embedded import database_url
-from ..events.migrate import migrate_database
 from . import checkpoints, proofs
 from .export import export
 from .proofs import AuditError
@@ -52,12 +51,8 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 @contextlib.asynccontextmanager
 async def _store(settings: Settings) -> AsyncIterator[EventStore]:
     with database_url(settings) as dsn:
-        await migrate_database(dsn, settings)
-        store = await EventStore.open(dsn, settings)
-        try:
+        async with open_store(dsn, settings) as store:
             yield store
-        finally:
-            await store.close()
 
 
 def _public_key(settings: Settings, given: Path | None) -> Ed25519PublicKey:

@@ -14,7 +14,7 @@ from .errors import (
 from .records import Appended, CommandRecord, NewEvent, PendingEvent, RecordedEvent, Tracking
 from .repository import AggregateRepository
 from .sequencer import Lag
-from .store import EventStore
+from .store import EventStore, open_store
 from .verify import ChainProblem, ChainReport
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "Tracking",
     "TrackingError",
     "UnknownTopicError",
+    "open_store",
 ]

@@ -16,6 +16,7 @@ from . import database
 from .commands import command_result, record_command
 from .errors import DuplicateCommandError, InvalidEventError
 from .locks import channel
+from .migrate import migrate_database
 from .notify import Listener, Signal
 from .records import (
     Appended,
@@ -333,3 +334,14 @@ class EventStore:
     ) -> ChainReport:
         """Recompute content and chain hashes over a range of the log."""
         return await verify_chain(self.pool, from_position, to_position)
+
+
+@contextlib.asynccontextmanager
+async def open_store(dsn: str, settings: Settings) -> AsyncIterator[EventStore]:
+    """A migrated, open event store for as long as the block runs."""
+    await migrate_database(dsn, settings)
+    store = await EventStore.open(dsn, settings)
+    try:
+        yield store
+    finally:
+        await store.close()
