@@ -60,22 +60,14 @@ PERSONAL_DATA: dict[type, Personal] = {
 # The same data in aggregates' states, as their snapshots hold it; ``subject`` as above, and
 # ``a.b`` names key ``b`` of the mapping in attribute ``a``.
 PERSONAL_STATE: dict[type, Personal] = {
+    # A citizen's events set attributes of the same names.
     Citizen: _declare(
         "originator",
-        "national_number",
-        "first_name_ar",
-        "first_name_en",
-        "last_name_ar",
-        "last_name_en",
-        "phone",
-        "email",
-        "father_name",
-        "mother_name",
-        "birth_date",
-        "birth_place",
-        "registry_place",
-        "address_city",
-        "address_street",
+        *(
+            name
+            for event in (Citizen.Registered, Citizen.ProfileCompleted, Citizen.EmailChanged)
+            for name in PERSONAL_DATA[event].attributes
+        ),
     ),
     RequestBase: _declare(
         "request",
