@@ -72,19 +72,7 @@ class CitizenNumbers:
     async def find(self, national_number: object, field: str = "national_number") -> UUID | None:
         """The id of the citizen with this number; None if it was never given one."""
         digest = self.digest(national_number, field)
-        cached = self._cached(digest)
-        if cached is not None:
-            return cached
-        await self._checked()
-        heard = self._notices
-        found = await self._pool.fetchval(
-            "SELECT citizen_id FROM citizen_numbers WHERE digest = $1", digest
-        )
-        if found is None:
-            return None
-        found = UUID(bytes=found.bytes)  # asyncpg's own UUID type: the transcoder wants uuid's
-        self._remember(digest, found, heard)
-        return found
+        return self._cached(digest) or await self._stored(digest)
 
     async def ensure(self, national_number: object, field: str = "national_number") -> UUID:
         """The id of the citizen with this number, a new random one if it has none yet.
@@ -93,38 +81,35 @@ class CitizenNumbers:
         then failed is simply given to the next.
         """
         digest = self.digest(national_number, field)
-        cached = self._cached(digest)
-        if cached is not None:
-            return cached
-        await self._checked()
-        heard = self._notices
-        found = await self._claim(digest, uuid.uuid4())
-        if found is None:  # someone else's: the INSERT's snapshot could not see it, a new one can
-            found = await self._pool.fetchval(
-                "SELECT citizen_id FROM citizen_numbers WHERE digest = $1", digest
-            )
+        found = self._cached(digest) or await self._stored(digest, claim=uuid.uuid4())
         if found is None:  # it was forgotten in between: give the number a new id
             return await self.ensure(national_number, field)
-        found = UUID(bytes=found.bytes)
-        self._remember(digest, found, heard)
         return found
 
     async def link(self, national_number: object, citizen_id: UUID) -> UUID | None:
         """Give a number that has no id yet ``citizen_id`` (a new citizen's, as their identity
         provider names them); return the number's id after it: ``citizen_id``, the one it had
         already, or None if ``citizen_id`` belongs to another number."""
-        digest = self.digest(national_number)
-        await self._checked()
-        heard = self._notices
         try:
-            found = await self._claim(digest, citizen_id)
+            return await self._stored(self.digest(national_number), claim=citizen_id)
         except asyncpg.UniqueViolationError:  # the id is another number's
             return None
+
+    async def _stored(self, digest: bytes, claim: UUID | None = None) -> UUID | None:
+        """The number's id in the table, first linking it to ``claim`` if it has none;
+        remembered unless a forget overlapped the look-up."""
+        await self._checked()
+        heard = self._notices
+        found = None if claim is None else await self._claim(digest, claim)
+        if found is None:  # someone else's: the INSERT's snapshot could not see it, a new one can
+            found = await self._pool.fetchval(
+                "SELECT citizen_id FROM citizen_numbers WHERE digest = $1", digest
+            )
         if found is None:
-            return await self.find(national_number)
-        linked = UUID(bytes=found.bytes)
-        self._remember(digest, linked, heard)
-        return linked
+            return None
+        found = UUID(bytes=found.bytes)  # asyncpg's own UUID type: the transcoder wants uuid's
+        self._remember(digest, found, heard)
+        return found
 
     async def _claim(self, digest: bytes, citizen_id: UUID) -> Any:
         """Link ``digest`` to ``citizen_id`` unless it has an id; the id linked now, or None."""
