@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from typing import Any
 
@@ -13,7 +12,8 @@ from khidma.core.domain.dispatch import Dispatch
 from khidma.core.domain.request import ServiceRequest
 from khidma.core.domain.roles import Role
 from khidma.core.domain.tracking import format_tracking_number, request_id
-from khidma.core.events import EventStore, RecordedEvent
+from khidma.core.events import RecordedEvent
+from tests.core.events.helpers import all_logged
 
 from .conftest import Api
 
@@ -58,19 +58,6 @@ query Log($filter: EventLogFilter, $first: Int!, $after: String, $afterPosition:
   }
 }
 """
-
-
-async def all_logged(store: EventStore) -> None:
-    """Wait until every committed event has a position: a long transaction elsewhere on the
-    server holds the sequencer's horizon back (events are delayed, never skipped)."""
-    unlogged = (
-        "SELECT count(*) FROM events e"
-        " WHERE NOT EXISTS (SELECT 1 FROM event_log l WHERE l.event_id = e.event_id)"
-    )
-    async with asyncio.timeout(60):
-        while await store.pool.fetchval(unlogged):
-            await store.sequencer.run_once()
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@ request rebuilt as of every past position and time, against states captured as t
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.tracking import format_tracking_number, request_id
 from khidma.core.events import EventStore, RecordedEvent
 
+from ..events.helpers import all_logged
 from .conftest import START, FixedClock, admin
 from .request_world import CITIZEN_NN, CIVIL, HOMS, World, seed
 
@@ -100,19 +100,6 @@ async def journey(world: World, clock: FixedClock) -> Journey:
     await world.requests.add_note(clerk, world.key(), other, text="later")  # the log goes on
     await all_logged(world.store)
     return Journey(number, other, states)
-
-
-async def all_logged(store: EventStore) -> None:
-    """Wait until every committed event has a position: a long transaction elsewhere on the
-    server holds the sequencer's horizon back (events are delayed, never skipped)."""
-    unlogged = (
-        "SELECT count(*) FROM events e"
-        " WHERE NOT EXISTS (SELECT 1 FROM event_log l WHERE l.event_id = e.event_id)"
-    )
-    async with asyncio.timeout(60):
-        while await store.pool.fetchval(unlogged):
-            await store.sequencer.run_once()
-            await asyncio.sleep(0.05)
 
 
 async def logged(store: EventStore, number: str) -> list[RecordedEvent]:
