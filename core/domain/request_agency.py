@@ -42,7 +42,10 @@ class RequestAtAgency(RequestBase):
         clock = None
         if total == 0:  # free: waiting on the centre from now on
             clock = DueClock.start(on, self.turnaround_days, calendar).to_dict()
-        self._fee_assessed(
+        # Triggered directly, not through an @event method: every submission assesses a fee.
+        # This class, not a subclass's copy of it, so the topic names RequestAtAgency.
+        self.trigger_event(
+            RequestAtAgency.FeeAssessed,
             agency_fee=agency_fee,
             surcharge=surcharge,
             total=total,
@@ -75,29 +78,18 @@ class RequestAtAgency(RequestBase):
             state["assessed_on"] = state["at"].date()
             state.setdefault("clock", None)
 
-    @event(FeeAssessed)
-    def _fee_assessed(
-        self,
-        *,
-        agency_fee: int,
-        surcharge: int,
-        total: int,
-        decision_ref: str | None,
-        assessed_on: date,
-        clock: dict[str, Any] | None,
-        at: datetime,
-    ) -> None:
-        self.fee = {
-            "agency_fee": agency_fee,
-            "surcharge": surcharge,
-            "total": total,
-            "decision_ref": decision_ref,
-            "assessed_on": assessed_on,
-        }
-        if total > 0:
-            self.status = Status.AWAITING_PAYMENT
-        self.clock = clock
-        self.updated_at = at
+        def apply(self, request: RequestAtAgency) -> None:  # type: ignore[override]
+            request.fee = {
+                "agency_fee": self.agency_fee,
+                "surcharge": self.surcharge,
+                "total": self.total,
+                "decision_ref": self.decision_ref,
+                "assessed_on": self.assessed_on,
+            }
+            if self.total > 0:
+                request.status = Status.AWAITING_PAYMENT
+            request.clock = self.clock
+            request.updated_at = self.at
 
     def record_payment(
         self,

@@ -81,7 +81,11 @@ class RequestBase(Aggregate):
         for name, value in (("turnaround_days", turnaround_days), ("validity_days", validity_days)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValidationError(name, "expected a whole number of days ≥ 0")
-        return cls(
+        # _create with the id given: what ``cls(...)`` does, without matching the arguments
+        # to __init__ and create_id again (submission is the hottest command).
+        return cls._create(
+            cls.Submitted,  # type: ignore[attr-defined]
+            id=request_id(tracking_number),
             tracking_number=tracking_number,
             citizen_id=citizen_id,
             service_code=bounded("service_code", service_code, 100),

@@ -107,3 +107,13 @@ async def test_version_1_events_in_the_store_still_load(store: EventStore) -> No
     loaded = await repository.get(request.id)
     assert isinstance(loaded, ServiceRequest)
     assert loaded.fee is not None and loaded.fee["agency_fee"] == 3500
+
+
+def test_a_submissions_events_keep_the_topics_stored_before() -> None:
+    """Topics are part of what is stored: however an event is triggered, its topic stays."""
+    mapper = new_mapper()
+    topics = [mapper.to_stored_event(e).topic for e in submitted_and_assessed().pending_events]
+    assert topics == [
+        "khidma.core.domain.request:ServiceRequest.Submitted",
+        "khidma.core.domain.request_agency:RequestAtAgency.FeeAssessed",
+    ]
