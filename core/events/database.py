@@ -37,19 +37,28 @@ def server_settings(settings: Settings) -> dict[str, str]:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    # Binary: arrays of jsonb (a batch's metadata and results) then go out as length-prefixed
+    # values, not as text arrays that quote and escape every character.
     await conn.set_type_codec(
         "jsonb",
         schema="pg_catalog",
         encoder=_encode_jsonb,
-        decoder=orjson.loads,
-        format="text",
+        decoder=_decode_jsonb,
+        format="binary",
     )
 
 
-def _encode_jsonb(value: Any) -> str:
+_JSONB_VERSION = b"\x01"  # the first byte of jsonb's binary form; the JSON text follows
+
+
+def _encode_jsonb(value: Any) -> bytes:
     if isinstance(value, bytes):
-        return value.decode()
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        return _JSONB_VERSION + value
+    return _JSONB_VERSION + orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return orjson.loads(memoryview(data)[1:])
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
