@@ -104,14 +104,13 @@ class Unit:
 
         The command's own copy if it loaded one to change, so it reads its own changes.
         """
-        if aggregate_id in self._seen:
-            found = self._seen[aggregate_id]
-        else:
-            if aggregate_id not in self._read and aggregate_id not in self._absent:
+        found = self._seen.get(aggregate_id) or self._read.get(aggregate_id)
+        if found is None:
+            if aggregate_id not in self._absent:
                 await self.prefetch(aggregate_id)
-            if aggregate_id not in self._read:
+            found = self._read.get(aggregate_id)
+            if found is None:
                 raise NotFound(what or kind.__name__, aggregate_id)
-            found = self._read[aggregate_id]
         if not isinstance(found, kind):
             raise NotFound(what or kind.__name__, aggregate_id)
         return found

@@ -77,13 +77,15 @@ class Record:
     hashes: list[bytes]
     command: CommandRecord | None
     reads: Mapping[UUID, int] = field(default_factory=dict)  # stream -> version read (0: none)
+    # Each stream's first version in this record: the stream must not have reached it.
+    first: dict[UUID, int] = field(init=False)
 
-    def first_versions(self) -> dict[UUID, int]:
-        """Each stream's first version in this record: the stream must not have reached it."""
+    def __post_init__(self) -> None:
         first: dict[UUID, int] = {}
         for e in self.events:
-            first[e.stream_id] = min(e.version, first.get(e.stream_id, e.version))
-        return first
+            if e.stream_id not in first or e.version < first[e.stream_id]:
+                first[e.stream_id] = e.version
+        object.__setattr__(self, "first", first)
 
 
 class Recorder:
@@ -176,7 +178,7 @@ class Recorder:
 
     async def _stale(self, r: Record) -> ConcurrencyError:
         """The error of a record found stale: names the first stream that moved on."""
-        first = r.first_versions()
+        first = r.first
         moved = await self.moved({**r.reads, **{s: v - 1 for s, v in first.items()}})
         stream_id = moved[0] if moved else r.events[0].stream_id
         expected = first[stream_id] - 1 if stream_id in first else r.reads.get(stream_id)
@@ -200,12 +202,12 @@ def _newest_per_stream(
     of the batch: computed from an older version of a stream (or the same one, but later)."""
     best: dict[UUID, tuple[int, int]] = {}  # stream -> (first version, index in the batch)
     for i, pending in enumerate(batch):
-        for stream_id, first in pending.item.first_versions().items():
+        for stream_id, first in pending.item.first.items():
             if stream_id not in best or first > best[stream_id][0]:
                 best[stream_id] = (first, i)
     sent, outrun = [], []
     for i, pending in enumerate(batch):
-        lost = [s for s in pending.item.first_versions() if best[s][1] != i]
+        lost = [s for s in pending.item.first if best[s][1] != i]
         if lost:
             outrun.append((pending, lost[0]))
         else:
@@ -223,7 +225,7 @@ def _columns(records: list[Record]) -> list[list[Any]]:
             reads[0].append(stream_id)
             reads[1].append(version)
             reads[2].append(r)
-        first = record.first_versions()
+        first = record.first
         for e, digest in zip(record.events, record.hashes, strict=True):
             rows.append(
                 (

@@ -25,6 +25,7 @@ METADATA_KEYS = (
     "idempotency_key",
 )
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_KNOWN_KEYS = frozenset(METADATA_KEYS)  # valid names, checked without the pattern
 # eventsourcing topics are "module:qualname" and may hold hyphens or "<locals>".
 _TOPIC = re.compile(r"^\S+$")
 MAX_METADATA_VALUE = 1_000
@@ -108,23 +109,34 @@ def check_metadata(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValu
         raise InvalidEventError("metadata", f"expected a mapping, got {type(metadata).__name__}")
     checked: dict[str, MetadataValue] = {}
     for key, value in metadata.items():
-        if not isinstance(key, str) or not _KEY.match(key):
+        if key not in _KNOWN_KEYS and (not isinstance(key, str) or not _KEY.match(key)):
             raise InvalidEventError(f"metadata.{key}", "keys are lower-case identifiers")
-        if isinstance(value, UUID):
-            value = str(value)
-        if value is not None and not isinstance(value, str | int | bool):
-            raise InvalidEventError(
-                f"metadata.{key}",
-                f"values are text, integers or booleans, not {type(value).__name__}",
-            )
-        if isinstance(value, str) and len(value) > MAX_METADATA_VALUE:
-            raise InvalidEventError(
-                f"metadata.{key}", f"longer than {MAX_METADATA_VALUE} characters"
-            )
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
-            raise InvalidEventError(f"metadata.{key}", "integer out of the exact JSON range")
-        checked[key] = value
+        if type(value) is str:  # the usual case: ids, roles, codes
+            checked[key] = _text(key, value)
+        else:
+            checked[key] = None if value is None else _checked_value(key, value)
     return checked
+
+
+def _text(key: str, value: str) -> str:
+    if len(value) > MAX_METADATA_VALUE:
+        raise InvalidEventError(f"metadata.{key}", f"longer than {MAX_METADATA_VALUE} characters")
+    return value
+
+
+def _checked_value(key: str, value: object) -> MetadataValue:
+    """A metadata value that is not text or None: a UUID (as text), integer or boolean."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str):
+        return _text(key, value)
+    if not isinstance(value, int | bool):
+        raise InvalidEventError(
+            f"metadata.{key}", f"values are text, integers or booleans, not {type(value).__name__}"
+        )
+    if not isinstance(value, bool) and abs(value) >= 2**53:
+        raise InvalidEventError(f"metadata.{key}", "integer out of the exact JSON range")
+    return value
 
 
 def check_events(events: Sequence[PendingEvent], max_bytes: int) -> None:
