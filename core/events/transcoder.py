@@ -153,6 +153,11 @@ class OrjsonTranscoder(Transcoder):
         """Encode ``obj`` as UTF-8 JSON bytes."""
         return orjson.dumps(self._encode_value(obj))
 
+    def encode_state(self, state: dict[str, Any]) -> bytes:
+        """Encode an event's attributes (a dict keyed by attribute names, so by strings)."""
+        walk = self._encode_value
+        return orjson.dumps({k: v if type(v) in _PLAIN else walk(v) for k, v in state.items()})
+
     def decode(self, data: bytes) -> Any:
         """Decode bytes written by :meth:`encode` (or by eventsourcing's JSONTranscoder)."""
         obj = orjson.loads(data)

@@ -134,20 +134,21 @@ class SealingMapper(Mapper[UUID]):
                 domain_event.originator_id, dict(state["state"]), declared.attributes
             )
         else:
+            state = dict(vars(domain_event))
             attributes = self._personal(cls)
-            if not attributes:
-                return super().to_stored_event(domain_event)
-            state = self._sealed(domain_event.originator_id, dict(vars(domain_event)), attributes)
+            if attributes:
+                state = self._sealed(domain_event.originator_id, state, attributes)
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
+        # As eventsourcing's Mapper, which this one stands for (it has no compressor or cipher).
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
             topic=get_topic(cls),
-            state=self._transcoder.encode(state),
+            state=self._transcoder.encode_state(state),
         )
 
     def _sealed(
