@@ -28,6 +28,7 @@ import asyncpg
 from .batching import Batcher, Pending
 from .commands import COMMANDS_KEY
 from .errors import ConcurrencyError, DuplicateCommandError
+from .lending import Lender
 from .records import Appended, CommandRecord, PendingEvent, Tracking
 from .tracking import track
 
@@ -89,8 +90,9 @@ class Record:
 
 
 class Recorder:
-    def __init__(self, pool: asyncpg.Pool, on_written: Callable[[], None]) -> None:
+    def __init__(self, pool: asyncpg.Pool, lender: Lender, on_written: Callable[[], None]) -> None:
         self._pool = pool
+        self._lender = lender
         self._on_written = on_written
         self._batcher: Batcher[Record, Appended] = Batcher(self._send, IN_FLIGHT, MAX_BATCH_EVENTS)
 
@@ -124,7 +126,7 @@ class Recorder:
             return
         sent, outrun = _newest_per_stream(batch)
         try:
-            rows = await self._pool.fetch(_RECORD_MANY, *_columns([p.item for p in sent]))
+            rows = await self._lender.fetch(_RECORD_MANY, *_columns([p.item for p in sent]))
         except asyncpg.UniqueViolationError:
             # Another process's concurrent write, or a used key: each alone finds out whose.
             for pending in sent:
@@ -160,7 +162,7 @@ class Recorder:
         args = _columns([r])
         try:
             if tracking is None:
-                rows = await self._pool.fetch(_RECORD_MANY, *args)
+                rows = await self._lender.fetch(_RECORD_MANY, *args)
             else:
                 async with self._pool.acquire() as conn, conn.transaction():
                     rows = await conn.fetch(_RECORD_MANY, *args)

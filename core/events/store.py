@@ -15,6 +15,7 @@ from ..config import Settings
 from . import database
 from .commands import command_result, record_command
 from .errors import DuplicateCommandError, InvalidEventError
+from .lending import Lender
 from .locks import channel
 from .migrate import migrate_database
 from .notify import Listener, Signal
@@ -44,6 +45,9 @@ class EventStore:
 
     def __init__(self, pool: asyncpg.Pool, dsn: str, settings: Settings) -> None:
         self.pool = pool
+        # Short statements on the hot paths (a batch of commands, a read by key) skip the
+        # pool's acquire and release; half the pool at most sits idle with it.
+        self.lender = Lender(pool, keep=max(1, settings.pool_max_size // 2))
         self.settings = settings
         self.progress = Signal()
         self.appended = Signal()
@@ -51,7 +55,9 @@ class EventStore:
         self.sequencer = Sequencer(
             pool, settings.db_schema, settings.sequencer_batch, self.progress
         )
-        self._writer = Writer(pool, settings.max_event_bytes, self._written, self.sequencer)
+        self._writer = Writer(
+            pool, self.lender, settings.max_event_bytes, self._written, self.sequencer
+        )
         self._listener = Listener(
             lambda: database.connect(dsn, settings), channel(settings.db_schema), self._notified
         )
@@ -66,12 +72,14 @@ class EventStore:
             await store._listener.start()
             await store.sequencer.run_once()
         except BaseException:
+            await store.lender.close()
             await pool.close()
             raise
         return store
 
     async def close(self) -> None:
         await self._listener.close()
+        await self.lender.close()  # the pool waits for the connections lent out
         await self.pool.close()
 
     @property

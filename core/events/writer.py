@@ -20,6 +20,7 @@ import asyncpg
 from .batching import Batcher, Pending
 from .errors import ConcurrencyError
 from .hashing import canonical_metadata, content_hash
+from .lending import Lender
 from .recorder import Record, Recorder
 from .records import Appended, CommandRecord, PendingEvent, Tracking, check_events, check_metadata
 from .sequencer import Sequencer
@@ -47,6 +48,7 @@ class Writer:
     def __init__(
         self,
         pool: asyncpg.Pool,
+        lender: Lender,
         max_bytes: int,
         on_written: Callable[[], None],
         sequencer: Sequencer,
@@ -58,7 +60,7 @@ class Writer:
         self._appends: Batcher[_Append, Appended] = Batcher(
             self._send_appends, IN_FLIGHT, MAX_BATCH_EVENTS
         )
-        self._recorder = Recorder(pool, on_written)
+        self._recorder = Recorder(pool, lender, on_written)
 
     # -- appends ---------------------------------------------------------------------------
 

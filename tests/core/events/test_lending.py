@@ -1,0 +1,103 @@
+"""Lender: statements on lent connections, which go back to the pool when unused or in doubt."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from khidma.core.config import Settings
+from khidma.core.events.database import create_pool
+from khidma.core.events.lending import Lender
+
+pytestmark = pytest.mark.store
+
+POOL = 4
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    settings = Settings(
+        database_url=database_url, db_schema="public", pool_min_size=1, pool_max_size=POOL
+    )
+    pool = await create_pool(database_url, settings)
+    yield pool
+    async with asyncio.timeout(10):  # a connection still lent out would make this hang
+        await pool.close()
+
+
+def in_use(pool: asyncpg.Pool) -> int:
+    """Connections the pool has handed out (lent ones count: the pool cannot give them)."""
+    return pool.get_size() - pool.get_idle_size()
+
+
+async def test_statements_answer_and_reuse_one_connection(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, keep=2)
+    pids = {await lender.fetchval("SELECT pg_backend_pid()") for _ in range(20)}
+    assert len(pids) == 1
+    assert await lender.fetchrow("SELECT 1 AS one, 'a' AS letter") == (1, "a")
+    assert [tuple(r) for r in await lender.fetch("SELECT * FROM generate_series(1, 3)")] == [
+        (1,),
+        (2,),
+        (3,),
+    ]
+    assert await lender.execute("SELECT 1") == "SELECT 1"
+    assert lender.idle == 1 and in_use(pool) == 1
+    await lender.close()
+    assert lender.idle == 0 and in_use(pool) == 0
+
+
+async def test_a_failed_statement_gives_its_connection_back_to_the_pool(
+    pool: asyncpg.Pool,
+) -> None:
+    lender = Lender(pool, keep=2)
+    await lender.fetchval("SELECT 1")
+    with pytest.raises(asyncpg.UndefinedTableError):
+        await lender.fetch("SELECT * FROM no_such_table_here")
+    assert lender.idle == 0 and in_use(pool) == 0
+    assert await lender.fetchval("SELECT 41 + 1") == 42  # the next one gets a connection again
+    await lender.close()
+
+
+async def test_a_cancelled_statement_gives_its_connection_back(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, keep=2)
+    task = asyncio.create_task(lender.fetchval("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert lender.idle == 0 and in_use(pool) == 0
+    assert await lender.fetchval("SELECT 'still answering'") == "still answering"
+    await lender.close()
+
+
+async def test_at_most_keep_connections_wait_between_statements(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, keep=2)
+    answers = await asyncio.gather(
+        *(lender.fetchval("SELECT pg_sleep(0.1), $1::int", i) for i in range(POOL))
+    )
+    assert answers == [None] * POOL  # the first column: pg_sleep's void
+    await asyncio.sleep(0.05)  # the surplus goes back in a task of its own
+    assert lender.idle == 2 and in_use(pool) == 2
+    await lender.close()
+    assert in_use(pool) == 0
+
+
+async def test_unused_connections_go_back_after_linger(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, keep=2, linger=0.1)
+    await lender.fetchval("SELECT 1")
+    assert in_use(pool) == 1
+    await asyncio.sleep(0.35)
+    assert lender.idle == 0 and in_use(pool) == 0
+    await lender.close()
+
+
+async def test_a_closed_lender_lends_nothing_more(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool)
+    await lender.fetchval("SELECT 1")
+    await lender.close()
+    with pytest.raises(asyncpg.InterfaceError):
+        await lender.fetchval("SELECT 1")
+    assert in_use(pool) == 0
