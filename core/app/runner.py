@@ -254,7 +254,7 @@ class CommandRunner:
         if misused := unit.misused():
             names = ", ".join(f"{type(a).__name__} {a.id}" for a in misused)
             raise RuntimeError(f"{command} changed what it loaded to read ({names}): use Unit.get")
-        record = CommandRecord(key, command, str(actor.id), result)
+        record = CommandRecord(key, command, metadata["actor_id"], result)  # str(actor.id)
         try:
             if unit.changed:
                 await self.repository.save(

@@ -16,7 +16,7 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 
 def western_digits(text: str) -> str:
     """``text`` with Arabic-Indic digits replaced by 0-9."""
-    return text.translate(_DIGITS)
+    return text if text.isascii() else text.translate(_DIGITS)
 
 
 def digits(field: str, value: object, length: int | None = None) -> str:
