@@ -63,7 +63,9 @@ class TrackingNumbers:
         block[0] += 1
         if block[0] > block[1]:
             ranges.popleft()
-        if sum(last - first + 1 for first, last in ranges) < self.BLOCK // 2:
+        # Fewer than half a block left (numbers are drawn from the first range only, so a
+        # second range is a whole block and there are enough).
+        if len(ranges) < 2 and (not ranges or ranges[0][1] - ranges[0][0] + 1 < self.BLOCK // 2):
             self._reserve(key)
         return format_tracking_number(governorate, year, number)
 

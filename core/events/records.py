@@ -145,26 +145,31 @@ def check_events(events: Sequence[PendingEvent], max_bytes: int) -> None:
         raise InvalidEventError("events", "at least one event is required")
     seen: set[tuple[UUID, int]] = set()
     for i, event in enumerate(events):
-        where = f"events[{i}]"
-        if not isinstance(event.stream_id, UUID):
-            raise InvalidEventError(f"{where}.stream_id", "expected a UUID")
-        if not isinstance(event.version, int) or isinstance(event.version, bool):
-            raise InvalidEventError(f"{where}.version", "expected an integer")
-        if not 0 <= event.version < 2**63:
-            raise InvalidEventError(f"{where}.version", "out of range")
-        if (event.stream_id, event.version) in seen:
-            raise InvalidEventError(f"{where}.version", f"version {event.version} given twice")
+        problem = _problem(event, max_bytes)
+        if problem is None and (event.stream_id, event.version) in seen:
+            problem = "version", f"version {event.version} given twice"
+        if problem is not None:
+            raise InvalidEventError(f"events[{i}].{problem[0]}", problem[1])
         seen.add((event.stream_id, event.version))
-        if not isinstance(event.topic, str) or not _TOPIC.match(event.topic):
-            raise InvalidEventError(f"{where}.topic", f"not a topic: {event.topic!r}")
-        if len(event.topic) > MAX_TOPIC:
-            raise InvalidEventError(f"{where}.topic", f"longer than {MAX_TOPIC} characters")
-        if not isinstance(event.data, bytes):
-            raise InvalidEventError(f"{where}.data", "expected bytes")
-        if len(event.data) > max_bytes:
-            raise InvalidEventError(
-                f"{where}.data", f"{len(event.data)} bytes is over the limit of {max_bytes}"
-            )
+
+
+def _problem(event: PendingEvent, max_bytes: int) -> tuple[str, str] | None:
+    """What is wrong with one event, as (attribute, message); None if nothing."""
+    if not isinstance(event.stream_id, UUID):
+        return "stream_id", "expected a UUID"
+    if not isinstance(event.version, int) or isinstance(event.version, bool):
+        return "version", "expected an integer"
+    if not 0 <= event.version < 2**63:
+        return "version", "out of range"
+    if not isinstance(event.topic, str) or not _TOPIC.match(event.topic):
+        return "topic", f"not a topic: {event.topic!r}"
+    if len(event.topic) > MAX_TOPIC:
+        return "topic", f"longer than {MAX_TOPIC} characters"
+    if not isinstance(event.data, bytes):
+        return "data", "expected bytes"
+    if len(event.data) > max_bytes:
+        return "data", f"{len(event.data)} bytes is over the limit of {max_bytes}"
+    return None
 
 
 def check_topics(topics: Sequence[str] | None) -> list[str] | None:
