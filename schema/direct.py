@@ -28,6 +28,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from strawberry.utils.await_maybe import await_maybe
 
 from .limits import Checks
+from .plan import Plan, Plans
 
 if TYPE_CHECKING:
     from strawberry.asgi import GraphQL
@@ -43,6 +44,7 @@ class Direct:
         self.view = view
         self.schema = schema
         self.checks = checks
+        self.plans = Plans(schema._schema)
 
     @classmethod
     def for_view(cls, view: GraphQL) -> Direct | None:
@@ -58,11 +60,16 @@ class Direct:
         operation = await self._operation(request)
         if operation is None:
             return None
-        query, variables, name, extensions, document = operation
+        query, variables, name, extensions, document, plan = operation
         view = self.view
         sub_response = await view.get_sub_response(request)
         context = await view.get_context(request, response=sub_response)
         root_value = await view.get_root_value(request)
+        if plan is not None:
+            data = await plan.run(context, root_value, variables, extensions)
+            if data is not None:
+                response_data = await view.process_result(request, ExecutionResult(data, None))
+                return view.create_response(response_data=response_data, sub_response=sub_response)
         try:
             raw = await await_maybe(
                 execute(
@@ -98,8 +105,10 @@ class Direct:
             view._handle_errors(result.errors, response_data)
         return view.create_response(response_data=response_data, sub_response=sub_response)
 
-    async def _operation(self, request: Request) -> tuple[str, Any, Any, Any, Any] | None:
-        """(query, variables, operation name, extensions, document), if it may run here."""
+    async def _operation(
+        self, request: Request
+    ) -> tuple[str, Any, Any, Any, Any, Plan | None] | None:
+        """(query, variables, operation name, extensions, document, plan), if it may run here."""
         if request.method != "POST":
             return None
         headers = request.headers
@@ -133,7 +142,8 @@ class Direct:
         found = get_operation_ast(document, name)
         if found is None or found.operation not in _RUN_HERE:
             return None
-        return query, variables, name, extensions, document
+        plan = self.plans.get(query, name, document, found)
+        return query, variables, name, extensions, document, plan
 
 
 def _graphql_error(error: Exception) -> GraphQLError:
