@@ -133,10 +133,12 @@ class Plan:
             data = self.root(root_value, run, None)
             if is_awaitable(data):
                 data = await data
-        except Exception:  # noqa: BLE001 (graphql-core runs the query again and reports it)
+        except Exception:  # graphql-core runs the query again and reports it
             data = None
         if run.tracked:  # work a resolver asked to have settled before the answer
-            await asyncio.gather(*(w for w in run.tracked if is_awaitable(w)), return_exceptions=True)
+            await asyncio.gather(
+                *(w for w in run.tracked if is_awaitable(w)), return_exceptions=True
+            )
         return data
 
     def _object(self, object_type: GraphQLObjectType, grouped: Any) -> tuple[Complete, bool]:
@@ -162,7 +164,9 @@ class Plan:
                 resolves = resolves or below
         return _object_runner(object_type.name, tuple(steps)), resolves
 
-    def _completer(self, type_: GraphQLOutputType, details: FieldDetailsList) -> tuple[Complete, bool]:
+    def _completer(
+        self, type_: GraphQLOutputType, details: FieldDetailsList
+    ) -> tuple[Complete, bool]:
         """How a value of the type is completed, and whether that calls a resolver."""
         non_null = isinstance(type_, GraphQLNonNull)
         named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
@@ -189,7 +193,16 @@ class Plan:
 class _Resolved:
     """A field with a resolver of its own (or arguments): what its resolve-info needs."""
 
-    __slots__ = ("args", "details", "field", "name", "nodes", "parent_type", "resolve", "return_type")
+    __slots__ = (
+        "args",
+        "details",
+        "field",
+        "name",
+        "nodes",
+        "parent_type",
+        "resolve",
+        "return_type",
+    )
 
     def __init__(
         self, name: str, field: Any, parent_type: GraphQLObjectType, details: FieldDetailsList
@@ -206,9 +219,7 @@ class _Resolved:
             raise NotCompilable(f"{name}: no resolver")
 
     def __call__(self, source: Any, run: Run, path: Path) -> Any:
-        kwargs = (
-            get_argument_values(self.field, self.nodes[0], run.variables) if self.args else {}
-        )
+        kwargs = get_argument_values(self.field, self.nodes[0], run.variables) if self.args else {}
         return self.resolve(source, run.info(self, path), **kwargs)
 
 
@@ -341,7 +352,11 @@ class Plans:
         self._plans: dict[tuple[str, str | None], Plan | None] = {}
 
     def get(
-        self, query: str, name: str | None, document: DocumentNode, operation: OperationDefinitionNode
+        self,
+        query: str,
+        name: str | None,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
     ) -> Plan | None:
         """The plan of the operation (``document`` is the checked document of ``query``)."""
         key = (query, name)
