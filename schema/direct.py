@@ -44,7 +44,7 @@ class Direct:
         self.view = view
         self.schema = schema
         self.checks = checks
-        self.plans = Plans(schema._schema)
+        self.plans = Plans(schema)
 
     @classmethod
     def for_view(cls, view: GraphQL) -> Direct | None:

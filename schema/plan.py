@@ -30,7 +30,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     Undefined,
@@ -49,9 +48,11 @@ from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.execution.is_awaitable import optimized_is_awaitable as is_awaitable
+from strawberry.schema import Schema as StrawberrySchema
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo as Info
 
 from .execution import plain_reader
+from .resolvers import direct_resolver
 
 CACHE_SIZE = 1024
 MAX_VARIABLE_ERRORS = 50  # graphql-core's default for execute
@@ -101,9 +102,13 @@ class Plan:
     """One operation of one document, compiled against one schema."""
 
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+        self,
+        strawberry: StrawberrySchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
     ) -> None:
-        self.schema = schema
+        self.strawberry = strawberry
+        self.schema = schema = strawberry._schema
         self.operation = operation
         self.fragment_definitions = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -156,7 +161,7 @@ class Plan:
             complete, below = self._completer(field.type, details)
             read = None if field.args else plain_reader(field)
             if read is None:
-                resolved = _Resolved(name, field, object_type, details)
+                resolved = _Resolved(name, field, object_type, details, self.strawberry)
                 steps.append((response_name, _RESOLVED, resolved, complete, True))
                 resolves = True
             else:
@@ -205,11 +210,16 @@ class _Resolved:
     )
 
     def __init__(
-        self, name: str, field: Any, parent_type: GraphQLObjectType, details: FieldDetailsList
+        self,
+        name: str,
+        field: Any,
+        parent_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        strawberry: StrawberrySchema,
     ) -> None:
         self.name = name
         self.field = field
-        self.resolve = field.resolve
+        self.resolve = direct_resolver(field, strawberry) or field.resolve
         self.return_type = field.type
         self.parent_type = parent_type
         self.details = details
@@ -346,7 +356,7 @@ async def _settle_list(out: list[Any], pending: list[int]) -> list[Any]:
 class Plans:
     """Plans by query text and operation name, as many as the checked documents' cache."""
 
-    def __init__(self, schema: GraphQLSchema, size: int = CACHE_SIZE) -> None:
+    def __init__(self, schema: StrawberrySchema, size: int = CACHE_SIZE) -> None:
         self.schema = schema
         self.size = size
         self._plans: dict[tuple[str, str | None], Plan | None] = {}
