@@ -54,7 +54,6 @@ from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo as
 from .execution import plain_reader
 from .resolvers import direct_resolver
 
-CACHE_SIZE = 1024
 MAX_VARIABLE_ERRORS = 50  # graphql-core's default for execute
 
 # complete(value, run, path): the completed value, an awaitable of it, or an exception raised
@@ -353,40 +352,16 @@ async def _settle_list(out: list[Any], pending: list[int]) -> list[Any]:
     return out
 
 
-class Plans:
-    """Plans by query text and operation name, as many as the checked documents' cache."""
-
-    def __init__(self, schema: StrawberrySchema, size: int = CACHE_SIZE) -> None:
-        self.schema = schema
-        self.size = size
-        self._plans: dict[tuple[str, str | None], Plan | None] = {}
-
-    def get(
-        self,
-        query: str,
-        name: str | None,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-    ) -> Plan | None:
-        """The plan of the operation (``document`` is the checked document of ``query``)."""
-        key = (query, name)
-        try:
-            return self._plans[key]
-        except KeyError:
-            pass
-        plan = self._compile(document, operation)
-        if len(self._plans) >= self.size:
-            del self._plans[next(iter(self._plans))]  # the oldest
-        self._plans[key] = plan
-        return plan
-
-    def _compile(self, document: DocumentNode, operation: OperationDefinitionNode) -> Plan | None:
-        if operation.operation is not OperationType.QUERY or _has_directives(document):
-            return None
-        try:
-            return Plan(self.schema, document, operation)
-        except NotCompilable:
-            return None
+def compile_plan(
+    schema: StrawberrySchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> Plan | None:
+    """The plan of a checked document's operation, or None if plans do not cover it."""
+    if operation.operation is not OperationType.QUERY or _has_directives(document):
+        return None
+    try:
+        return Plan(schema, document, operation)
+    except NotCompilable:
+        return None
 
 
 class _Directives(Visitor):

@@ -23,7 +23,7 @@ from khidma.core.app import Actor
 
 from .auth import TokenError
 from .context import Context, Services
-from .direct import Direct
+from .direct import OFFERED, Direct
 from .loaders import Loaders
 
 
@@ -43,11 +43,24 @@ class KhidmaGraphQL(GraphQL):  # type: ignore[type-arg]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response | WebSocket:
         plain = isinstance(request, Request) and context is UNSET and root_value is UNSET
-        if plain and self.direct is not None:
+        if plain and self.direct is not None and OFFERED not in request.scope:
             answer = await self.direct.answer(request)  # type: ignore[arg-type]
             if answer is not None:
                 return answer
         return await super().run(request, context, root_value)
+
+    def create_response(  # type: ignore[override]
+        self, response_data: Any, sub_response: Response
+    ) -> Response:
+        """As strawberry's, with the JSON made as bytes (not text encoded a second time)."""
+        response = Response(orjson.dumps(response_data), media_type="application/json")
+        if sub_response.headers.raw:
+            response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
