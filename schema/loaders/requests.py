@@ -24,6 +24,7 @@ _MANY = "tracking_number = ANY($1::text[])"
 SELECT = "SELECT * FROM requests WHERE {where}"
 
 _TIMELINE = ("at", "event", "text_ar", "text_en", "actor_role", "centre")
+_KEYS = ("request_id", *_TIMELINE)
 WITH_TIMELINE = (
     "SELECT r.*, t.entries FROM requests r LEFT JOIN LATERAL (SELECT array_agg(("
     + ", ".join(_TIMELINE)
@@ -64,7 +65,4 @@ def tracked_loader(pool: asyncpg.Pool) -> DataLoader[str, Tracked | None]:
 def timeline(row: asyncpg.Record) -> list[dict[str, Any]]:
     """The timeline rows aggregated into ``row`` (the columns of ``request_timeline`` read)."""
     request_id = row["request_id"]
-    return [
-        {"request_id": request_id, **dict(zip(_TIMELINE, values, strict=True))}
-        for values in row["entries"] or ()
-    ]
+    return [dict(zip(_KEYS, (request_id, *values), strict=True)) for values in row["entries"] or ()]

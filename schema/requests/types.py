@@ -63,6 +63,7 @@ class Request(Node):
     updated_at: datetime | None
     closed_at: datetime | None
     _request_id: strawberry.Private[Any] = None
+    _timeline: strawberry.Private[list[Any] | None] = None  # rows read with the request
 
     @strawberry.field
     async def service(self, info: strawberry.Info) -> Service | None:
@@ -83,11 +84,14 @@ class Request(Node):
 
     @strawberry.field(description="What happened to the request, oldest first.")
     async def timeline(self, info: strawberry.Info) -> list[TimelineEntry]:
-        rows = await info.context.loaders.timeline.load(self._request_id)
+        rows = self._timeline
+        if rows is None:
+            rows = await info.context.loaders.timeline.load(self._request_id)
         return [TimelineEntry.of(r) for r in rows]
 
     @classmethod
-    def of(cls, row: asyncpg.Record) -> Request:
+    def of(cls, row: asyncpg.Record, timeline: list[Any] | None = None) -> Request:
+        """The request of a row of ``requests`` (with its timeline's rows, if they were read)."""
         return cls(
             id=to_global_id("Request", row["tracking_number"]),
             tracking_number=row["tracking_number"],
@@ -118,6 +122,7 @@ class Request(Node):
             updated_at=row["updated_at"],
             closed_at=row["closed_at"],
             _request_id=row["request_id"],
+            _timeline=timeline,
         )
 
 
