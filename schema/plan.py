@@ -26,10 +26,12 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     FragmentDefinitionNode,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     OperationDefinitionNode,
     OperationType,
     Undefined,
@@ -50,6 +52,7 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.execution.is_awaitable import optimized_is_awaitable as is_awaitable
 from strawberry.schema import Schema as StrawberrySchema
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo as Info
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from .execution import plain_reader
 from .resolvers import direct_resolver
@@ -147,12 +150,12 @@ class Plan:
 
     def _object(self, object_type: GraphQLObjectType, grouped: Any) -> tuple[Complete, bool]:
         """The sub-selection runner of an object type, and whether it calls a resolver."""
-        steps: list[tuple[str, Any, Any, Complete | None, bool]] = []
+        steps: list[tuple[Any, ...]] = []
         resolves = False
         for response_name, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":
-                steps.append((response_name, _TYPENAME, object_type.name, None, False))
+                steps.append((response_name, _TYPENAME, object_type.name, None, False, None))
                 continue
             field = object_type.fields.get(name)
             if field is None or name.startswith("__"):
@@ -161,10 +164,13 @@ class Plan:
             read = None if field.args else plain_reader(field)
             if read is None:
                 resolved = _Resolved(name, field, object_type, details, self.strawberry)
-                steps.append((response_name, _RESOLVED, resolved, complete, True))
+                steps.append((response_name, _RESOLVED, resolved, complete, False, None))
                 resolves = True
+            elif (leaf := _leaf_of(field.type)) is not None:
+                steps.append((response_name, _LEAF, read, *leaf))
             else:
-                steps.append((response_name, _PLAIN, read, complete, below))
+                kind = _PLAIN if below else _PLAIN_SYNC
+                steps.append((response_name, kind, read, complete, False, None))
                 resolves = resolves or below
         return _object_runner(object_type.name, tuple(steps)), resolves
 
@@ -190,7 +196,9 @@ class Plan:
             if collected.new_defer_usages:
                 raise NotCompilable("@defer")
             run_object, resolves = self._object(named, collected.grouped_field_set)
-            return _object_value(run_object, check, non_null), resolves
+            definition = (named.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            origin = getattr(definition, "origin", None)
+            return _object_value(run_object, check, non_null, origin), resolves
         raise NotCompilable(f"{named}: abstract types are left to graphql-core")
 
 
@@ -232,32 +240,60 @@ class _Resolved:
         return self.resolve(source, run.info(self, path), **kwargs)
 
 
-_TYPENAME, _PLAIN, _RESOLVED = 0, 1, 2
+_TYPENAME, _LEAF, _PLAIN_SYNC, _PLAIN, _RESOLVED = range(5)
+# scalars whose serializer returns a value of this Python type unchanged
+_PASSTHROUGH: dict[Any, type] = {GraphQLString: str, GraphQLID: str}
+
+
+def _leaf_of(type_: GraphQLOutputType) -> tuple[Callable[[Any], Any], bool, type | None] | None:
+    """(serializer, non-null, type it passes unchanged) of a scalar or enum type."""
+    non_null = isinstance(type_, GraphQLNonNull)
+    named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not is_leaf_type(named):
+        return None
+    return named.coerce_output_value, non_null, _PASSTHROUGH.get(named)  # type: ignore[union-attr]
 
 
 def _object_runner(type_name: str, steps: tuple[Any, ...]) -> Complete:
+    """The runner of an object's steps: (response name, kind, reader or resolver, completer;
+    for a leaf: its serializer, whether it is non-null, the type the serializer passes)."""
+
     def run_object(source: Any, run: Run, path: Path | None) -> Any:
         result: dict[str, Any] = {}
         pending: list[str] = []
         try:
-            for response_name, kind, how, complete, needs_path in steps:
-                if kind is _PLAIN:
+            for response_name, kind, how, complete, non_null, passes in steps:
+                if kind is _LEAF:  # the most frequent: inline
                     value = how(source)
-                    sub = Path(path, response_name, type_name) if needs_path else None
+                    if value is None:
+                        if non_null:
+                            raise Unfinished
+                    elif type(value) is not passes:
+                        value = complete(value)  # the serializer
+                        if value is None or value is Undefined:
+                            raise Unfinished
+                    result[response_name] = value
+                elif kind is _PLAIN_SYNC:  # nothing below awaits
+                    result[response_name] = complete(how(source), run, None)
+                elif kind is _PLAIN:
+                    sub = Path(path, response_name, type_name)
+                    value = complete(how(source), run, sub)
+                    result[response_name] = value
+                    if is_awaitable(value):
+                        pending.append(response_name)
                 elif kind is _RESOLVED:
                     sub = Path(path, response_name, type_name)
                     value = how(source, run, sub)
                     if is_awaitable(value):
-                        result[response_name] = _later(value, complete, run, sub)
+                        value = _later(value, complete, run, sub)
                         pending.append(response_name)
-                        continue
+                    else:
+                        value = complete(value, run, sub)
+                        if is_awaitable(value):
+                            pending.append(response_name)
+                    result[response_name] = value
                 else:
                     result[response_name] = how
-                    continue
-                value = complete(value, run, sub)
-                result[response_name] = value
-                if is_awaitable(value):
-                    pending.append(response_name)
         except BaseException:
             _drop([result[name] for name in pending])
             raise
@@ -306,14 +342,17 @@ def _leaf(coerce: Callable[[Any], Any], non_null: bool) -> Complete:
     return complete_leaf
 
 
-def _object_value(run_object: Complete, check: Any, non_null: bool) -> Complete:
+def _object_value(run_object: Complete, check: Any, non_null: bool, origin: Any) -> Complete:
+    """``origin``: the strawberry class of the type, whose instances need no further check."""
+
     def complete_object(value: Any, run: Run, path: Path | None) -> Any:
-        if value is None:
-            if non_null:
+        if type(value) is not origin:
+            if value is None:
+                if non_null:
+                    raise Unfinished
+                return None
+            if is_awaitable(value) or (check is not None and check(value, None) is not True):
                 raise Unfinished
-            return None
-        if is_awaitable(value) or (check is not None and check(value, None) is not True):
-            raise Unfinished
         return run_object(value, run, path)
 
     return complete_object
@@ -327,11 +366,13 @@ def _list(item: Complete, non_null: bool, needs_path: bool) -> Complete:
             return None
         if not isinstance(value, list | tuple):  # other iterables: graphql-core's way
             raise Unfinished
+        if not needs_path:  # nothing below awaits
+            return [item(entry, run, None) for entry in value]
         out = []
         pending: list[int] = []
         try:
             for index, entry in enumerate(value):
-                done = item(entry, run, Path(path, index, None) if needs_path else None)
+                done = item(entry, run, Path(path, index, None))
                 if is_awaitable(done):
                     pending.append(index)
                 out.append(done)
