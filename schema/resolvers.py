@@ -18,9 +18,11 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from graphql import GraphQLField
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import PermissionExtension
 from strawberry.schema import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 
@@ -49,13 +51,17 @@ def direct_resolver(field: GraphQLField, schema: Schema) -> Callable[..., Any] |
     config = schema.config
     registry = converter.scalar_registry
     get_result = definition.get_result
+    plain = _plain_arguments(definition, schema)
 
     def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=definition)
-        args, kwargs = get_arguments(
-            field=definition, source=source, info=strawberry_info, kwargs=kwargs,
-            config=config, scalar_registry=registry,
-        )  # fmt: skip
+        if plain is None:
+            args, kwargs = get_arguments(
+                field=definition, source=source, info=strawberry_info, kwargs=kwargs,
+                config=config, scalar_registry=registry,
+            )  # fmt: skip
+        else:
+            args, kwargs = plain(source, strawberry_info, kwargs)
         # as strawberry's extension chain: permissions get the arguments without ``info``
         wants_info = "info" in kwargs
         if wants_info:
@@ -68,3 +74,43 @@ def direct_resolver(field: GraphQLField, schema: Schema) -> Callable[..., Any] |
         return get_result(source, info=strawberry_info, args=args, kwargs=kwargs)
 
     return resolve
+
+
+_PLAIN = (str, int, float, bool)  # strawberry passes arguments of these types on unchanged
+
+
+def _plain_arguments(
+    definition: StrawberryField, schema: Schema
+) -> Callable[[Any, Any, dict[str, Any]], tuple[list[Any], dict[str, Any]]] | None:
+    """strawberry's ``get_arguments`` for a field whose arguments are all of plain scalar
+    types (or none) and whose extensions leave them as they are: the arguments renamed to
+    their Python names, then the resolver's reserved parameters, in strawberry's order."""
+    if any(
+        type(e).map_arguments is not FieldExtension.map_arguments for e in definition.extensions
+    ):
+        return None
+    names: list[tuple[str, str]] = []
+    for argument in definition.arguments:
+        type_ = argument.type
+        if isinstance(type_, StrawberryOptional) and not isinstance(type_, StrawberryMaybe):
+            type_ = type_.of_type
+        if type_ not in _PLAIN or argument.python_name is None:
+            return None
+        names.append((schema.config.name_converter.from_argument(argument), argument.python_name))
+    resolver = definition.base_resolver
+    assert resolver is not None
+    with_self = resolver.self_parameter is not None
+    as_source = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def arguments(
+        source: Any, info: Any, given: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        kwargs = {python: given[name] for name, python in names if name in given}
+        for name in as_source:
+            kwargs[name] = source
+        if info_name is not None:
+            kwargs[info_name] = info
+        return ([source] if with_self else []), kwargs
+
+    return arguments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -18,12 +19,17 @@ from ..permissions import scope
 from .types import Request, RequestConnection, RequestEdge, RequestFilter
 
 MAX_PAGE = 100
+NUMBERS_KEPT = 4096
+
+# Parsing checks a typed number's check digit: each text once (a pure function; an invalid
+# text raises every time, as exceptions are not cached).
+_parse = lru_cache(maxsize=NUMBERS_KEPT)(parse_tracking_number)
 
 
 async def one(info: strawberry.Info, tracking_number: str) -> asyncpg.Record | None:
     """The request's row if it exists and the caller may see it (else None: not disclosed)."""
     try:
-        number = parse_tracking_number(tracking_number)
+        number = _parse(tracking_number)
     except ValidationError:
         return None
     row = await info.context.loaders.request.load(number)
@@ -35,7 +41,7 @@ async def one(info: strawberry.Info, tracking_number: str) -> asyncpg.Record | N
 async def tracked(info: strawberry.Info, tracking_number: str) -> Tracked | None:
     """The request's row and its timeline (read in the same statement), as ``one``."""
     try:
-        number = parse_tracking_number(tracking_number)
+        number = _parse(tracking_number)
     except ValidationError:
         return None
     found = await info.context.loaders.tracked.load(number)
