@@ -19,18 +19,25 @@ directive) gets no plan at all.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from typing import Any
 
 from graphql import (
     DirectiveNode,
     DocumentNode,
     FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     OperationType,
+    Undefined,
+    VariableDefinitionNode,
     is_leaf_type,
     is_object_type,
 )
@@ -40,7 +47,12 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
-from graphql.execution.values import VariableValues, get_variable_values
+from graphql.execution.get_variable_signature import get_variable_signature
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_variable_values,
+)
 from graphql.language import Visitor, visit
 from strawberry.execution.is_awaitable import optimized_is_awaitable as is_awaitable
 from strawberry.schema import Schema as StrawberrySchema
@@ -84,6 +96,7 @@ class Plan:
         }
         self._fragments = {n: FragmentDetails(d) for n, d in self.fragment_definitions.items()}
         self._no_variables = VariableValues({}, {})
+        self._text_variables = _text_variables(schema, operation.variable_definitions or ())
         query = schema.query_type
         if query is None:
             raise NotCompilable("no query type")
@@ -94,12 +107,7 @@ class Plan:
 
     async def run(self, context: Any, root_value: Any, variables: Any, extensions: Any) -> Any:
         """The data of the answer, or None when graphql-core must answer instead."""
-        coerced = get_variable_values(
-            self.schema,
-            self.operation.variable_definitions or (),
-            variables or {},
-            max_errors=MAX_VARIABLE_ERRORS,
-        )
+        coerced = self._coerce(variables or {})
         if isinstance(coerced, list):  # the variables are wrong: graphql-core reports it
             return None
         run = Run(self, context, root_value, coerced, extensions)
@@ -114,6 +122,30 @@ class Plan:
                 *(w for w in run.tracked if is_awaitable(w)), return_exceptions=True
             )
         return data
+
+    def _coerce(self, given: dict[str, Any]) -> VariableValues | list[GraphQLError]:
+        """The variables' values as graphql-core's ``get_variable_values`` makes them; for
+        text variables given as text (the usual case), without coercing them again."""
+        if self._text_variables is not None:
+            sources: dict[str, VariableValueSource] = {}
+            coerced: dict[str, Any] = {}
+            for name, signature, non_null in self._text_variables:
+                value = given.get(name, Undefined)
+                if type(value) is str:  # String and ID take text as it is
+                    sources[name] = VariableValueSource(signature, value)
+                    coerced[name] = value
+                elif value is Undefined and not non_null:
+                    sources[name] = VariableValueSource(signature)
+                else:
+                    break  # anything else: graphql-core's way
+            else:
+                return VariableValues(sources, coerced)
+        return get_variable_values(
+            self.schema,
+            self.operation.variable_definitions or (),
+            given,
+            max_errors=MAX_VARIABLE_ERRORS,
+        )
 
     def _object(self, object_type: GraphQLObjectType, grouped: Any) -> tuple[Complete, bool]:
         """The sub-selection runner of an object type, and whether it calls a resolver."""
@@ -167,6 +199,24 @@ class Plan:
             origin = getattr(definition, "origin", None)
             return object_value(run_object, check, non_null, origin), resolves
         raise NotCompilable(f"{named}: abstract types are left to graphql-core")
+
+
+def _text_variables(
+    schema: GraphQLSchema, definitions: Collection[VariableDefinitionNode]
+) -> list[tuple[str, Any, bool]] | None:
+    """(name, signature, whether non-null) of each variable if all are String or ID without
+    a default value; else None."""
+    found = []
+    for definition in definitions:
+        signature = get_variable_signature(schema, definition)
+        if isinstance(signature, GraphQLError) or signature.default is not None:
+            return None
+        non_null = isinstance(signature.type, GraphQLNonNull)
+        named = signature.type.of_type if non_null else signature.type
+        if named is not GraphQLString and named is not GraphQLID:
+            return None
+        found.append((signature.name, signature, non_null))
+    return found
 
 
 def compile_plan(

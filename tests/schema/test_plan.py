@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import get_operation_ast, parse
+from graphql.execution.values import VariableValues, get_variable_values
 
 from khidma.core.config import Settings
 from khidma.core.domain.roles import Role
@@ -182,3 +183,44 @@ async def test_a_plan_leaves_what_goes_wrong_to_graphql_core(query: str, data: A
     plan = compile_plan(schema, document, operation)
     assert plan is not None
     assert await plan.run(None, Toy(), None, None) == data
+
+
+VARIABLES = "query V($n: String!, $m: ID, $k: String) { request(trackingNumber: $n) { status } }"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"n": "DAM-2026-0000001-2", "m": "7", "k": "x"},
+        {"n": "x"},
+        {"n": "x", "m": None},
+        {"n": "x", "m": 7},
+        {"n": 5},
+        {"m": "7"},
+        {},
+    ],
+)
+def test_variables_are_coerced_as_graphql_core_does(given: dict[str, Any]) -> None:
+    schema = build_schema(Settings())
+    document = parse(VARIABLES)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    plan = compile_plan(schema, document, operation)
+    assert plan is not None
+    ours = plan._coerce(given)
+    theirs = get_variable_values(schema._schema, operation.variable_definitions, given)
+    if isinstance(theirs, list):
+        assert isinstance(ours, list)
+        assert [e.formatted for e in ours] == [e.formatted for e in theirs]
+    else:
+        assert isinstance(ours, VariableValues)
+        assert ours.coerced == theirs.coerced
+        assert shown(ours.sources) == shown(theirs.sources)
+
+
+def shown(sources: dict[str, Any]) -> dict[str, Any]:
+    """Sources comparable (graphql-core makes a new, unequal, non-null wrapper each time)."""
+    return {
+        name: (s.signature.name, str(s.signature.type), s.signature.default, s.value)
+        for name, s in sources.items()
+    }
