@@ -49,13 +49,23 @@ class KhidmaGraphQL(GraphQL):  # type: ignore[type-arg]
                 return answer
         return await super().run(request, context, root_value)
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """What strawberry's makes (a response without status, headers or body, for resolvers
+        to set), without rendering an empty body and headers only to delete them."""
+        sub_response = Response.__new__(Response)
+        sub_response.status_code = None  # type: ignore[assignment]
+        sub_response.background = None
+        sub_response.body = b""
+        sub_response.raw_headers = []
+        return sub_response
+
     def create_response(  # type: ignore[override]
         self, response_data: Any, sub_response: Response
     ) -> Response:
         """As strawberry's, with the JSON made as bytes (not text encoded a second time)."""
         response = Response(orjson.dumps(response_data), media_type="application/json")
-        if sub_response.headers.raw:
-            response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.raw_headers:
+            response.raw_headers.extend(sub_response.raw_headers)
         if sub_response.background:
             response.background = sub_response.background
         if sub_response.status_code:

@@ -23,16 +23,15 @@ _ONE = "tracking_number = $1"
 _MANY = "tracking_number = ANY($1::text[])"
 SELECT = "SELECT * FROM requests WHERE {where}"
 
-_TIMELINE = ("at", "event", "text_ar", "text_en", "actor_role", "centre")
-_KEYS = ("request_id", *_TIMELINE)
-WITH_TIMELINE = (
+TIMELINE = ("at", "event", "text_ar", "text_en", "actor_role", "centre")
+WITHTIMELINE = (
     "SELECT r.*, t.entries FROM requests r LEFT JOIN LATERAL (SELECT array_agg(("
-    + ", ".join(_TIMELINE)
+    + ", ".join(TIMELINE)
     + ") ORDER BY version) AS entries FROM request_timeline WHERE request_id = r.request_id)"
     " t ON true WHERE r.{where}"
 )
 
-Tracked = tuple[asyncpg.Record, list[dict[str, Any]]]
+Tracked = tuple[asyncpg.Record, list[tuple[Any, ...]]]
 
 
 async def _fetch(pool: asyncpg.Pool, sql: str, numbers: Sequence[str]) -> list[asyncpg.Record]:
@@ -55,14 +54,13 @@ def tracked_loader(pool: asyncpg.Pool) -> DataLoader[str, Tracked | None]:
     async def load(numbers: Sequence[str]) -> list[Tracked | None]:
         found = {
             r["tracking_number"]: (r, timeline(r))
-            for r in await _fetch(pool, WITH_TIMELINE, numbers)
+            for r in await _fetch(pool, WITHTIMELINE, numbers)
         }
         return [found.get(n) for n in numbers]
 
     return DataLoader(load_fn=load)
 
 
-def timeline(row: asyncpg.Record) -> list[dict[str, Any]]:
-    """The timeline rows aggregated into ``row`` (the columns of ``request_timeline`` read)."""
-    request_id = row["request_id"]
-    return [dict(zip(_KEYS, (request_id, *values), strict=True)) for values in row["entries"] or ()]
+def timeline(row: asyncpg.Record) -> list[tuple[Any, ...]]:
+    """The timeline aggregated into ``row``: each entry's values in ``TIMELINE`` order."""
+    return row["entries"] or []
