@@ -19,6 +19,8 @@ from typing import Any
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from .loader import Loader
+
 _ONE = "tracking_number = $1"
 _MANY = "tracking_number = ANY($1::text[])"
 SELECT = "SELECT * FROM requests WHERE {where}"
@@ -45,7 +47,7 @@ def request_loader(pool: asyncpg.Pool) -> DataLoader[str, asyncpg.Record | None]
         found = {r["tracking_number"]: r for r in await _fetch(pool, SELECT, numbers)}
         return [found.get(n) for n in numbers]
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)
 
 
 def tracked_loader(pool: asyncpg.Pool) -> DataLoader[str, Tracked | None]:
@@ -58,7 +60,7 @@ def tracked_loader(pool: asyncpg.Pool) -> DataLoader[str, Tracked | None]:
         }
         return [found.get(n) for n in numbers]
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)
 
 
 def timeline(row: asyncpg.Record) -> list[tuple[Any, ...]]:
