@@ -21,25 +21,27 @@ from strawberry.dataloader import DataLoader
 
 from .loader import Loader
 
-_ONE = "tracking_number = $1"
-_MANY = "tracking_number = ANY($1::text[])"
-SELECT = "SELECT * FROM requests WHERE {where}"
+_WHERE = ("tracking_number = $1", "tracking_number = ANY($1::text[])")  # one key, several
+SELECT = tuple(f"SELECT * FROM requests WHERE {where}" for where in _WHERE)
 
 TIMELINE = ("at", "event", "text_ar", "text_en", "actor_role", "centre")
-WITHTIMELINE = (
+WITH_TIMELINE = tuple(
     "SELECT r.*, t.entries FROM requests r LEFT JOIN LATERAL (SELECT array_agg(("
     + ", ".join(TIMELINE)
     + ") ORDER BY version) AS entries FROM request_timeline WHERE request_id = r.request_id)"
-    " t ON true WHERE r.{where}"
+    f" t ON true WHERE r.{where}"
+    for where in _WHERE
 )
 
 Tracked = tuple[asyncpg.Record, list[tuple[Any, ...]]]
 
 
-async def _fetch(pool: asyncpg.Pool, sql: str, numbers: Sequence[str]) -> list[asyncpg.Record]:
+async def _fetch(
+    pool: asyncpg.Pool, sql: tuple[str, ...], numbers: Sequence[str]
+) -> list[asyncpg.Record]:
     if len(numbers) == 1:
-        return await pool.fetch(sql.format(where=_ONE), numbers[0])
-    return await pool.fetch(sql.format(where=_MANY), list(numbers))
+        return await pool.fetch(sql[0], numbers[0])
+    return await pool.fetch(sql[1], list(numbers))
 
 
 def request_loader(pool: asyncpg.Pool) -> DataLoader[str, asyncpg.Record | None]:
@@ -56,7 +58,7 @@ def tracked_loader(pool: asyncpg.Pool) -> DataLoader[str, Tracked | None]:
     async def load(numbers: Sequence[str]) -> list[Tracked | None]:
         found = {
             r["tracking_number"]: (r, timeline(r))
-            for r in await _fetch(pool, WITHTIMELINE, numbers)
+            for r in await _fetch(pool, WITH_TIMELINE, numbers)
         }
         return [found.get(n) for n in numbers]
 
