@@ -12,11 +12,12 @@ import gc
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from khidma.core.app import Khidma
 from khidma.core.app.directory import Directory
@@ -27,6 +28,7 @@ from .apq import PersistedQueries, PersistedQueryMiddleware
 from .auth import Tokens
 from .build import build_schema
 from .context import Services
+from .direct import OFFERED
 from .execution import LeanExecution
 from .freshness import Freshness
 from .graphiql import graphiql_assets, graphiql_page
@@ -73,7 +75,7 @@ def create_app(
     persisted = PersistedQueryMiddleware(graphql, PersistedQueries())
     metrics = Metrics(store)
 
-    graphql_http = _GraphQLHttp(persisted)
+    graphql_http = _GraphQLHttp(persisted, graphql)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -163,16 +165,59 @@ class _Measured:
 
 
 class _GraphQLHttp:
-    """``/graphql`` over HTTP: GraphiQL for a browser asking for a page, else GraphQL."""
+    """``/graphql`` over HTTP: GraphiQL for a browser asking for a page, else GraphQL.
 
-    def __init__(self, graphql: ASGIApp) -> None:
+    A POST is read here once and offered to the view's short way first (no APQ hash in it,
+    so the APQ middleware would pass it on untouched); whatever that leaves goes through the
+    APQ middleware and strawberry with the body it read.
+    """
+
+    def __init__(self, graphql: ASGIApp, view: KhidmaGraphQL) -> None:
         self.graphql = graphql
+        self.view = view
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "GET":  # only a GET can be a browser asking for the page
+        method = scope["method"]
+        direct = self.view.direct
+        if method == "POST" and direct is not None:
+            body = await _body(receive)
+            if b"persistedQuery" not in body:
+                try:
+                    response = await direct.answer(Request(scope), body)
+                except HTTPException as error:
+                    response = PlainTextResponse(error.reason, status_code=error.status_code)
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+                scope = {**scope, OFFERED: True}  # the view need not offer it again
+            receive = _replay(body, receive)
+        elif method == "GET":  # only a GET can be a browser asking for the page
             request = Request(scope)
             wants_page = "text/html" in request.headers.get("accept", "")
             if wants_page and "query" not in request.query_params:
                 await graphiql_page()(scope, receive, send)
                 return
         await self.graphql(scope, receive, send)
+
+
+async def _body(receive: Receive) -> bytes:
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    while message.get("more_body", False):
+        message = await receive()
+        body += message.get("body", b"")
+    return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for an app after the body was read: the body once, then the connection's."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError, OperationType, execute, get_operation_ast
+from graphql import DocumentNode, GraphQLError, OperationType, execute, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.execution.is_awaitable import optimized_is_awaitable
@@ -28,12 +28,15 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from strawberry.utils.await_maybe import await_maybe
 
 from .limits import Checks
+from .plan import Plan, compile_plan
 
 if TYPE_CHECKING:
     from strawberry.asgi import GraphQL
 
 _RUN_HERE = (OperationType.QUERY, OperationType.MUTATION)
 _STREAMING = ("multipart/mixed", "text/event-stream")  # strawberry's streaming transports
+OFFERED = "khidma.direct_offered"  # in a request's scope: the short way declined it already
+PREPARED = 1024  # query texts remembered (as many as the Checks cache)
 
 
 class Direct:
@@ -43,6 +46,9 @@ class Direct:
         self.view = view
         self.schema = schema
         self.checks = checks
+        self.compiled = True  # queries run by their compiled plans (tests compare without)
+        # by query text and operation name: what _prepare found (None: not run here)
+        self._prepared: dict[tuple[str, str | None], tuple[DocumentNode, Plan | None] | None] = {}
 
     @classmethod
     def for_view(cls, view: GraphQL) -> Direct | None:
@@ -54,15 +60,24 @@ class Direct:
             return None
         return cls(view, schema, schema.extensions[0])
 
-    async def answer(self, request: Request) -> Response | None:
-        operation = await self._operation(request)
+    async def answer(self, request: Request, body: bytes | None = None) -> Response | None:
+        """The response, or None to leave the request to strawberry; ``body``: the request's
+        body when the caller has read it already."""
+        if body is None:
+            body = await request.body()
+        operation = self._operation(request, body)
         if operation is None:
             return None
-        query, variables, name, extensions, document = operation
+        query, variables, name, extensions, (document, plan) = operation
         view = self.view
         sub_response = await view.get_sub_response(request)
         context = await view.get_context(request, response=sub_response)
         root_value = await view.get_root_value(request)
+        if plan is not None:
+            data = await plan.run(context, root_value, variables, extensions)
+            if data is not None:
+                response_data = await view.process_result(request, ExecutionResult(data, None))
+                return view.create_response(response_data=response_data, sub_response=sub_response)
         try:
             raw = await await_maybe(
                 execute(
@@ -98,8 +113,9 @@ class Direct:
             view._handle_errors(result.errors, response_data)
         return view.create_response(response_data=response_data, sub_response=sub_response)
 
-    async def _operation(self, request: Request) -> tuple[str, Any, Any, Any, Any] | None:
-        """(query, variables, operation name, extensions, document), if it may run here."""
+    def _operation(self, request: Request, body: bytes) -> tuple[Any, ...] | None:
+        """(query, variables, operation name, extensions, (document, plan)), if it may run
+        here."""
         if request.method != "POST":
             return None
         headers = request.headers
@@ -109,7 +125,7 @@ class Direct:
         if any(kind in accept for kind in _STREAMING):
             return None
         try:
-            data = orjson.loads(await request.body())
+            data = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
         if not isinstance(data, dict):
@@ -126,6 +142,20 @@ class Direct:
             and isinstance(extensions, dict | None)
         ):
             return None
+        key = (query, name)
+        try:
+            prepared = self._prepared[key]
+        except KeyError:
+            prepared = self._prepare(query, name)
+            if len(self._prepared) >= PREPARED:
+                del self._prepared[next(iter(self._prepared))]  # the oldest
+            self._prepared[key] = prepared
+        if prepared is None:
+            return None
+        return query, variables, name, extensions, prepared
+
+    def _prepare(self, query: str, name: str | None) -> tuple[DocumentNode, Plan | None] | None:
+        """The checked document and its plan if the operation may run here, else None."""
         checked = self.checks.check(self.schema._schema, query, self.checks.all_rules)
         if checked is None or checked[1]:
             return None
@@ -133,7 +163,8 @@ class Direct:
         found = get_operation_ast(document, name)
         if found is None or found.operation not in _RUN_HERE:
             return None
-        return query, variables, name, extensions, document
+        plan = compile_plan(self.schema, document, found) if self.compiled else None
+        return document, plan
 
 
 def _graphql_error(error: Exception) -> GraphQLError:

@@ -66,7 +66,8 @@ def _plans(parent_type: GraphQLObjectType) -> dict[str, _Plain | None]:
     return plans
 
 
-def _plain(field: Any) -> _Plain | None:
+def plain_reader(field: Any) -> Callable[[Any], Any] | None:
+    """How a plain field is read from its parent, if it is one (no arguments, no resolver)."""
     # strawberry marks the resolver of a field without resolver, permission or extension
     resolve = field.resolve
     if field.args or not getattr(resolve, "_is_default", False):
@@ -74,9 +75,14 @@ def _plain(field: Any) -> _Plain | None:
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if getattr(definition, "default_resolver", None) is getattr:
         # what strawberry's default resolver does, without its two calls in between
-        read: Callable[[Any], Any] = attrgetter(definition.python_name)
-    else:
-        read = partial(resolve, info=None)
+        return attrgetter(definition.python_name)
+    return partial(resolve, info=None)
+
+
+def _plain(field: Any) -> _Plain | None:
+    read = plain_reader(field)
+    if read is None:
+        return None
     plan = _Plain(read, field.type)
     return plan if plan.serialize or plan.object_type else None
 

@@ -23,7 +23,7 @@ from khidma.core.app import Actor
 
 from .auth import TokenError
 from .context import Context, Services
-from .direct import Direct
+from .direct import OFFERED, Direct
 from .loaders import Loaders
 
 
@@ -43,11 +43,34 @@ class KhidmaGraphQL(GraphQL):  # type: ignore[type-arg]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response | WebSocket:
         plain = isinstance(request, Request) and context is UNSET and root_value is UNSET
-        if plain and self.direct is not None:
+        if plain and self.direct is not None and OFFERED not in request.scope:
             answer = await self.direct.answer(request)  # type: ignore[arg-type]
             if answer is not None:
                 return answer
         return await super().run(request, context, root_value)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """What strawberry's makes (a response without status, headers or body, for resolvers
+        to set), without rendering an empty body and headers only to delete them."""
+        sub_response = Response.__new__(Response)
+        sub_response.status_code = None  # type: ignore[assignment]
+        sub_response.background = None
+        sub_response.body = b""
+        sub_response.raw_headers = []
+        return sub_response
+
+    def create_response(  # type: ignore[override]
+        self, response_data: Any, sub_response: Response
+    ) -> Response:
+        """As strawberry's, with the JSON made as bytes (not text encoded a second time)."""
+        response = Response(orjson.dumps(response_data), media_type="application/json")
+        if sub_response.raw_headers:
+            response.raw_headers.extend(sub_response.raw_headers)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -19,6 +20,24 @@ from .requests import Tracked, request_loader, tracked_loader
 from .services import service_loader
 from .timelines import timeline_loader
 
+V = TypeVar("V")
+
+
+class made_once(Generic[V]):
+    """``functools.cached_property`` without its lock (Python 3.11 takes one on every first
+    access; a request's loaders are only used from its own event loop)."""
+
+    def __init__(self, make: Callable[[Any], V]) -> None:
+        self.make = make
+        self.name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> V:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value = instance.__dict__[self.name] = self.make(instance)
+        return value
+
 
 class Loaders:
     """This request's loaders (their caches live as long as the request).
@@ -30,26 +49,26 @@ class Loaders:
         self._pool: asyncpg.Pool = store.pool
         self._directory = directory
 
-    @cached_property
+    @made_once
     def request(self) -> DataLoader[str, asyncpg.Record | None]:
         return request_loader(self._pool)
 
-    @cached_property
+    @made_once
     def tracked(self) -> DataLoader[str, Tracked | None]:
         return tracked_loader(self._pool)
 
-    @cached_property
+    @made_once
     def timeline(self) -> DataLoader[UUID, list[asyncpg.Record]]:
         return timeline_loader(self._pool)
 
-    @cached_property
+    @made_once
     def board(self) -> DataLoader[str, BoardRows | None]:
         return board_loader(self._pool)
 
-    @cached_property
+    @made_once
     def service(self) -> DataLoader[str, Service | None]:
         return service_loader(self._directory)
 
-    @cached_property
+    @made_once
     def centre(self) -> DataLoader[str, Centre | None]:
         return centre_loader(self._directory)

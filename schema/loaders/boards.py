@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from .loader import Loader
+
 _BOARDS = "SELECT * FROM queue_board WHERE centre = ANY($1::text[])"
 _CATEGORIES = (
     "SELECT * FROM queue_board_categories WHERE centre = ANY($1::text[]) ORDER BY centre, prefix"
@@ -49,4 +51,4 @@ def board_loader(pool: asyncpg.Pool) -> DataLoader[str, BoardRows | None]:
         found = await read_boards(pool, centres)
         return [found.get(c) for c in centres]
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)

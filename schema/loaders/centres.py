@@ -10,6 +10,8 @@ from khidma.core.app.directory import Directory
 from khidma.core.domain.centre import Centre
 from khidma.core.domain.errors import ValidationError
 
+from .loader import Loader
+
 
 def centre_loader(directory: Directory) -> DataLoader[str, Centre | None]:
     async def load(codes: Sequence[str]) -> list[Centre | None]:
@@ -23,4 +25,4 @@ def centre_loader(directory: Directory) -> DataLoader[str, Centre | None]:
         found = await directory.centres_by_code(valid) if valid else {}
         return [found.get(code) for code in codes]
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)

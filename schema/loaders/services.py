@@ -9,6 +9,8 @@ from strawberry.dataloader import DataLoader
 from khidma.core.app.directory import Directory
 from khidma.core.domain.catalog import Service
 
+from .loader import Loader
+
 
 def service_loader(directory: Directory) -> DataLoader[str, Service | None]:
     async def load(codes: Sequence[str]) -> list[Service | None]:
@@ -16,4 +18,4 @@ def service_loader(directory: Directory) -> DataLoader[str, Service | None]:
         services = catalog.services if catalog is not None else {}
         return [services.get(code) for code in codes]
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)

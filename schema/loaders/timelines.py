@@ -9,6 +9,8 @@ from uuid import UUID
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from .loader import Loader
+
 SELECT = (
     "SELECT * FROM request_timeline WHERE request_id = ANY($1::uuid[]) ORDER BY request_id, version"
 )
@@ -21,4 +23,4 @@ def timeline_loader(pool: asyncpg.Pool) -> DataLoader[UUID, list[asyncpg.Record]
             grouped[row["request_id"]].append(row)
         return [grouped.get(i, []) for i in ids]
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)

@@ -39,7 +39,10 @@ def _selects(selection_set: SelectionSetNode | None, name: str, fragments: dict[
 class RequestQueries:
     @strawberry.field(permission_classes=ALLOWED, description="A request by tracking number.")
     async def request(self, info: strawberry.Info, tracking_number: str) -> Request | None:
-        row = await reads.one(info, tracking_number, with_timeline=asks_for(info, "timeline"))
+        if asks_for(info, "timeline"):
+            found = await reads.tracked(info, tracking_number)
+            return Request.of(*found) if found is not None else None
+        row = await reads.one(info, tracking_number)
         return Request.of(row) if row is not None else None
 
     @strawberry.field(permission_classes=ALLOWED, description="Requests in the caller's scope.")

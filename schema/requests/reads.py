@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -13,35 +14,40 @@ from khidma.core.domain.errors import ValidationError
 from khidma.core.domain.tracking import parse_tracking_number
 
 from ..common.relay import PageInfo, decode_cursor, encode_cursor
+from ..loaders.requests import Tracked
 from ..permissions import scope
 from .types import Request, RequestConnection, RequestEdge, RequestFilter
 
 MAX_PAGE = 100
+NUMBERS_KEPT = 4096
+
+# Parsing checks a typed number's check digit: each text once (a pure function; an invalid
+# text raises every time, as exceptions are not cached).
+_parse = lru_cache(maxsize=NUMBERS_KEPT)(parse_tracking_number)
 
 
-async def one(
-    info: strawberry.Info, tracking_number: str, *, with_timeline: bool = False
-) -> asyncpg.Record | None:
-    """The request's row if it exists and the caller may see it (else None: not disclosed).
-
-    ``with_timeline``: read its timeline in the same statement, for the timeline loader.
-    """
+async def one(info: strawberry.Info, tracking_number: str) -> asyncpg.Record | None:
+    """The request's row if it exists and the caller may see it (else None: not disclosed)."""
     try:
-        number = parse_tracking_number(tracking_number)
+        number = _parse(tracking_number)
     except ValidationError:
         return None
-    loaders = info.context.loaders
-    timeline: list[dict[str, Any]] = []
-    if with_timeline:
-        found = await loaders.tracked.load(number)
-        row, timeline = found if found is not None else (None, [])
-    else:
-        row = await loaders.request.load(number)
+    row = await info.context.loaders.request.load(number)
     if row is None or not scope.can_see(info.context.actor, row):
         return None
-    if with_timeline:
-        loaders.timeline.prime(row["request_id"], timeline)
     return row
+
+
+async def tracked(info: strawberry.Info, tracking_number: str) -> Tracked | None:
+    """The request's row and its timeline (read in the same statement), as ``one``."""
+    try:
+        number = _parse(tracking_number)
+    except ValidationError:
+        return None
+    found = await info.context.loaders.tracked.load(number)
+    if found is None or not scope.can_see(info.context.actor, found[0]):
+        return None
+    return found
 
 
 async def page(

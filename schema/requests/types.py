@@ -23,6 +23,13 @@ class TimelineEntry:
     centre: str | None
 
     @classmethod
+    def of_values(
+        cls, at: datetime, event: str, ar: str, en: str, role: str | None, centre: str | None
+    ) -> TimelineEntry:
+        """An entry of the values read with its request (the order of ``loaders.TIMELINE``)."""
+        return cls(at=at, event=event, text=Name(ar=ar, en=en), actor_role=role, centre=centre)
+
+    @classmethod
     def of(cls, row: Any) -> TimelineEntry:
         return cls(
             at=row["at"],
@@ -63,6 +70,7 @@ class Request(Node):
     updated_at: datetime | None
     closed_at: datetime | None
     _request_id: strawberry.Private[Any] = None
+    _timeline: strawberry.Private[list[Any] | None] = None  # entries read with the request
 
     @strawberry.field
     async def service(self, info: strawberry.Info) -> Service | None:
@@ -83,11 +91,14 @@ class Request(Node):
 
     @strawberry.field(description="What happened to the request, oldest first.")
     async def timeline(self, info: strawberry.Info) -> list[TimelineEntry]:
+        if self._timeline is not None:
+            return [TimelineEntry.of_values(*values) for values in self._timeline]
         rows = await info.context.loaders.timeline.load(self._request_id)
         return [TimelineEntry.of(r) for r in rows]
 
     @classmethod
-    def of(cls, row: asyncpg.Record) -> Request:
+    def of(cls, row: asyncpg.Record, timeline: list[Any] | None = None) -> Request:
+        """The request of a row of ``requests`` (with its timeline's values, if read with it)."""
         return cls(
             id=to_global_id("Request", row["tracking_number"]),
             tracking_number=row["tracking_number"],
@@ -118,6 +129,7 @@ class Request(Node):
             updated_at=row["updated_at"],
             closed_at=row["closed_at"],
             _request_id=row["request_id"],
+            _timeline=timeline,
         )
 
 

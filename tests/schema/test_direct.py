@@ -66,8 +66,8 @@ async def test_every_case_answers_as_strawberry_does(api: Api) -> None:
     taken: dict[str, bool] = {}
     answer = view.direct.answer
 
-    async def spying(request: Any) -> Any:
-        got = await answer(request)
+    async def spying(request: Any, body: bytes | None = None) -> Any:
+        got = await answer(request, body)
         taken[name] = got is not None
         return got
 
@@ -100,8 +100,8 @@ async def test_streaming_requests_are_left_to_strawberry(api: Api, accept: str) 
     called: list[bool] = []
     answer = view.direct.answer
 
-    async def spying(request: Any) -> Any:
-        got = await answer(request)
+    async def spying(request: Any, body: bytes | None = None) -> Any:
+        got = await answer(request, body)
         called.append(got is not None)
         return got
 
