@@ -159,6 +159,24 @@ class RowSet:
         if self.keep:
             self._stored.add(key)
 
+    def change(self, key: Hashable) -> Row | None:
+        """The held row of ``key``, marked as changed (the caller changes it in place), or None.
+
+        One call where a fold would ``get`` then ``touch``: it is made for every event.
+        """
+        rows = self._rows
+        if self.keep:
+            row = rows.pop(key, None)
+            if row is None:
+                return None
+            rows[key] = row  # the most recently changed go last
+        else:
+            row = rows.get(key)
+            if row is None:
+                return None
+        self._dirty.add(key)
+        return row
+
     def touch(self, row: Row) -> None:
         """Mark a row that was changed in place."""
         key = self.columns.key_of(row)
