@@ -113,7 +113,8 @@ class RowSet:
     async def load(self, conn: asyncpg.Connection, keys: Iterable[Hashable]) -> None:
         """Fetch the stored rows among ``keys`` (those already held are kept as they are)."""
         held, gone = self._rows, self._gone
-        wanted = [k for k in set(keys) if k not in held and k not in gone]
+        unique = keys if isinstance(keys, set | frozenset) else set(keys)
+        wanted = [k for k in unique if k not in held and k not in gone]
         if not wanted:
             return
         names = self.columns.key_names
