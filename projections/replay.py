@@ -290,6 +290,7 @@ class _Lane:
         elif events:
             projection, tables = self.target.projection, self.target.tables
             async with self.conn.transaction():
+                await _plan_each_time(self.conn)
                 await projection.prepare(self.conn, tables)
                 await projection.apply(self.conn, events, tables)
         self.position = last
@@ -327,12 +328,24 @@ async def _track(conn: asyncpg.Connection, projection: Projection, position: int
     )
 
 
+async def _plan_each_time(conn: asyncpg.Connection) -> None:
+    """Plan this transaction's statements for the tables as they are now, not as they were.
+
+    The tables being rebuilt start empty and grow by the batch. A statement the connection
+    has prepared gets, after a few runs, a generic plan made while they were small: a row
+    lookup by ``key = ANY($1)`` became a scan comparing every row with every key, which at a
+    million events was most of PostgreSQL's work.
+    """
+    await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 async def _apply(
     conn: asyncpg.Connection, target: _Target, selected: Sequence[Decoded], last: int
 ) -> None:
     try:
         async with conn.transaction():
             if selected:
+                await _plan_each_time(conn)
                 await target.projection.prepare(conn, target.tables)
                 await target.projection.apply(conn, selected, target.tables)
             await _track(conn, target.projection, last)
