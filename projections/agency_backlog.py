@@ -73,10 +73,10 @@ class AgencyBacklogProjection(Projection):
                     }
                 )
                 continue
-            row = rows.get(event.stream_id)
             if event.name in _LEAVES:
                 rows.remove(event.stream_id)
                 continue
+            row = rows.change(event.stream_id)
             if row is None:
                 status_after(event.name, s, "")  # unknown events still stop the projection
                 continue  # the agency has answered: later events are not its backlog
@@ -87,7 +87,6 @@ class AgencyBacklogProjection(Projection):
                 row["info_requested_at"] = event.at
             elif event.name == "InformationProvided":
                 row["info_requested_at"] = None
-            rows.touch(row)
         await rows.flush(conn)
 
 

@@ -36,6 +36,8 @@ _TURNAROUNDS = Columns(
 )
 _COUNTS = ("submitted", "completed", "rejected")
 _VISITS = ("tickets", "served", "no_shows")
+# The queue events counted in ``centre_daily_visits``, and the count each adds to.
+_VISITED = {"TicketTaken": "tickets", "TicketServed": "served", "NoShowRecorded": "no_shows"}
 
 
 class CentreDailyStatsProjection(Projection):
@@ -106,9 +108,7 @@ class CentreDailyStatsProjection(Projection):
                 queue = queues.get(event.stream_id)
                 if queue is None:
                     raise LookupError(f"queue {event.stream_id} was never opened")
-                field = {"TicketTaken": "tickets", "TicketServed": "served"}.get(event.name)
-                if event.name == "NoShowRecorded":
-                    field = "no_shows"
+                field = _VISITED.get(event.name)
                 if field:
                     visits[(queue["centre"], queue["day"], field)] += 1
                 continue

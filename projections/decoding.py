@@ -189,7 +189,11 @@ class Decoder:
             return kind
 
     def decode(self, record: RecordedEvent) -> Decoded | None:
-        kind = self.kind(record.topic)
+        topic = record.topic
+        try:
+            kind = self._kinds[topic]
+        except KeyError:
+            kind = self.kind(topic)
         if kind is None:
             return None
         state = decode_state(orjson.loads(record.data))
@@ -203,7 +207,7 @@ class Decoder:
             record.position,
             record.stream_id,
             record.version,
-            record.topic,
+            topic,
             kind.family,
             kind.name,
             state,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 
 from khidma.core.domain.governorate import SYRIA_TIME
@@ -74,9 +73,16 @@ def is_closed(status: str, paid: bool) -> bool:
     return status in _REFUNDABLE and not paid
 
 
-@lru_cache(maxsize=8192)  # several projections ask for the day of the same event
+_SYRIA_OFFSET = SYRIA_TIME.utcoffset(None)
+
+
 def syria_day(at: datetime) -> date:
     """The calendar day in Syria of a moment (centres and reports count days there)."""
+    zone = at.tzinfo
+    # Moments logged in Syria's own offset (nearly all) are already on its calendar: converting
+    # them costs a datetime each, and several projections ask for every event's day.
+    if type(zone) is timezone and zone.utcoffset(None) == _SYRIA_OFFSET:
+        return at.date()
     return at.astimezone(SYRIA_TIME).date()
 
 

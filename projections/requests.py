@@ -163,21 +163,22 @@ class RequestsProjection(Projection):
     ) -> None:
         rows = self.rows(tables, "requests", COLUMNS)
         await rows.load(conn, {e.stream_id for e in events if e.name != "Submitted"})
+        put, change = rows.put, rows.change
         for event in events:
             if event.name == "Submitted":
-                row = rows.put(_row(event))
+                row = put(_row(event))
             else:
-                found = rows.get(event.stream_id)
+                found = change(event.stream_id)
                 if found is None:
                     raise LookupError(f"request {event.stream_id} was never submitted")
                 row = found
                 _change(row, event)
-                rows.touch(row)
+            at = event.at
             row["version"] = event.version
             row["position"] = event.position
-            row["updated_at"] = event.at
+            row["updated_at"] = at
             if row["closed_at"] is None and is_closed(
                 row["status"], row["paid_amount"] is not None
             ):
-                row["closed_at"] = event.at
+                row["closed_at"] = at
         await rows.flush(conn)

@@ -113,7 +113,8 @@ class RowSet:
     async def load(self, conn: asyncpg.Connection, keys: Iterable[Hashable]) -> None:
         """Fetch the stored rows among ``keys`` (those already held are kept as they are)."""
         held, gone = self._rows, self._gone
-        wanted = [k for k in set(keys) if k not in held and k not in gone]
+        unique = keys if isinstance(keys, set | frozenset) else set(keys)
+        wanted = [k for k in unique if k not in held and k not in gone]
         if not wanted:
             return
         names = self.columns.key_names
@@ -158,6 +159,24 @@ class RowSet:
         self._rows[key] = row
         if self.keep:
             self._stored.add(key)
+
+    def change(self, key: Hashable) -> Row | None:
+        """The held row of ``key``, marked as changed (the caller changes it in place), or None.
+
+        One call where a fold would ``get`` then ``touch``: it is made for every event.
+        """
+        rows = self._rows
+        if self.keep:
+            row = rows.pop(key, None)
+            if row is None:
+                return None
+            rows[key] = row  # the most recently changed go last
+        else:
+            row = rows.get(key)
+            if row is None:
+                return None
+        self._dirty.add(key)
+        return row
 
     def touch(self, row: Row) -> None:
         """Mark a row that was changed in place."""

@@ -122,11 +122,10 @@ class SlaProjection(Projection):
             if event.name == "Submitted":
                 rows.put(_new(event))
                 continue
-            row = rows.get(event.stream_id)
+            row = rows.change(event.stream_id)
             if row is None:
                 raise LookupError(f"request {event.stream_id} was never submitted")
             self._change(row, event)
-            rows.touch(row)
         if calendar is not None:
             await conn.execute(
                 f"INSERT INTO {tables['sla_calendar']} (country, weekend, holidays)"
@@ -150,16 +149,18 @@ class SlaProjection(Projection):
         return "SY"
 
     def _change(self, row: Row, event: Decoded) -> None:
-        s, day = event.state, syria_day(event.at)
-        row["status"] = status_after(event.name, s, row["status"])
-        if event.name == "PaymentRecorded":
+        s, name = event.state, event.name
+        status = row["status"] = status_after(name, s, row["status"])
+        if name == "PaymentRecorded":
             row["paid"] = True
-        elif event.name == "Refunded":
+        elif name == "Refunded":
             row["paid"] = False
-        row["due_on"] = due_on(s) or row["due_on"]
-        party = waiting_on(row["status"], row["paid"])
+        if s.get("clock"):
+            row["due_on"] = due_on(s) or row["due_on"]
+        party = waiting_on(status, row["paid"])
         if party == row["waiting_on"] or not row["open"]:
             return
+        day = syria_day(event.at)
         if row["waiting_on"] is not None:
             used = max(0, self.workdays.between(row["waiting_since"], day))
             row[_DAYS[row["waiting_on"]]] += used

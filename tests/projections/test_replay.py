@@ -117,16 +117,46 @@ async def test_the_rebuild_reads_the_log_as_read_all_does(store: EventStore) -> 
     assert paged == await store.read_all(3, head - 5)
 
 
+class _Watching(RequestsProjection):
+    """Notes, per batch it applies, whether the cyclic collector is on and how it is planned."""
+
+    def __init__(self) -> None:
+        self.collecting: list[bool] = []
+        self.planning: list[str] = []
+
+    async def apply(self, conn, events, tables):  # type: ignore[no-untyped-def]
+        self.collecting.append(gc.isenabled())
+        self.planning.append(await conn.fetchval("SHOW plan_cache_mode"))
+        await super().apply(conn, events, tables)
+
+
+@pytest.mark.parametrize("keep", [0, 3])
+async def test_a_rebuild_plans_for_the_tables_as_they_grow(store: EventStore, keep: int) -> None:
+    await load_demo(Khidma(store))
+    await logged(store)
+    watching = _Watching()
+    await rebuild(store, [watching], batch=20, keep=keep)
+    # Not a generic plan made while the new tables were empty: that one scanned them whole.
+    assert watching.planning and set(watching.planning) == {"force_custom_plan"}
+    async with store.pool.acquire() as conn:  # for that transaction only
+        assert await conn.fetchval("SHOW plan_cache_mode") == "auto"
+
+
 async def test_a_rebuild_thaws_only_what_it_froze(store: EventStore) -> None:
     await load_demo(Khidma(store))
     await logged(store)
     gc.unfreeze()
-    await rebuild(store, projections(["requests"]), batch=20)
+    watching = _Watching()
+    await rebuild(store, [watching], batch=20)
     assert gc.get_freeze_count() == 0  # what the batches left behind is collectable again
+    assert watching.collecting and not any(watching.collecting)  # off during the pass
+    assert gc.isenabled()  # and on again after it
     gc.freeze()  # as a server does with its startup objects
     try:
         frozen = gc.get_freeze_count()
-        await rebuild(store, projections(["requests"]), batch=20)
+        watching = _Watching()
+        await rebuild(store, [watching], batch=20)
         assert 0 < gc.get_freeze_count() <= frozen  # neither thawed nor added to
+        assert all(watching.collecting)  # a server's collector is left alone
     finally:
         gc.unfreeze()
