@@ -11,10 +11,16 @@ replaces it), so the pool stays the only judge of a connection's health.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+
+class Statements(Protocol):
+    """What runs one statement: a Lender, an asyncpg Pool or Connection."""
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]: ...
 
 
 class Lender:

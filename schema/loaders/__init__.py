@@ -13,6 +13,7 @@ from khidma.core.app.directory import Directory
 from khidma.core.domain.catalog import Service
 from khidma.core.domain.centre import Centre
 from khidma.core.events import EventStore
+from khidma.core.events.lending import Statements
 
 from .boards import BoardRows, board_loader
 from .centres import centre_loader
@@ -46,7 +47,7 @@ class Loaders:
     """
 
     def __init__(self, store: EventStore, directory: Directory) -> None:
-        self._pool: asyncpg.Pool = store.pool
+        self._pool: Statements = store.lender  # single statements: no acquire per read
         self._directory = directory
 
     @made_once

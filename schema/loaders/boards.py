@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from khidma.core.events.lending import Statements
+
 from .loader import Loader
 
 _BOARDS = "SELECT * FROM queue_board WHERE centre = ANY($1::text[])"
@@ -27,9 +29,7 @@ class BoardRows:
     counters: list[asyncpg.Record] = field(default_factory=list)
 
 
-async def read_boards(
-    conn: asyncpg.Pool | asyncpg.Connection, centres: Sequence[str]
-) -> dict[str, BoardRows]:
+async def read_boards(conn: Statements, centres: Sequence[str]) -> dict[str, BoardRows]:
     """The boards of these centres (those with a queue), in three statements."""
     codes = list(centres)
     found = {r["centre"]: BoardRows(r) for r in await conn.fetch(_BOARDS, codes)}
@@ -46,7 +46,7 @@ async def read_boards(
     return found
 
 
-def board_loader(pool: asyncpg.Pool) -> DataLoader[str, BoardRows | None]:
+def board_loader(pool: Statements) -> DataLoader[str, BoardRows | None]:
     async def load(centres: Sequence[str]) -> list[BoardRows | None]:
         found = await read_boards(pool, centres)
         return [found.get(c) for c in centres]

@@ -19,6 +19,8 @@ from typing import Any
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from khidma.core.events.lending import Statements
+
 from .loader import Loader
 
 _WHERE = ("tracking_number = $1", "tracking_number = ANY($1::text[])")  # one key, several
@@ -37,14 +39,14 @@ Tracked = tuple[asyncpg.Record, list[tuple[Any, ...]]]
 
 
 async def _fetch(
-    pool: asyncpg.Pool, sql: tuple[str, ...], numbers: Sequence[str]
+    pool: Statements, sql: tuple[str, ...], numbers: Sequence[str]
 ) -> list[asyncpg.Record]:
     if len(numbers) == 1:
         return await pool.fetch(sql[0], numbers[0])
     return await pool.fetch(sql[1], list(numbers))
 
 
-def request_loader(pool: asyncpg.Pool) -> DataLoader[str, asyncpg.Record | None]:
+def request_loader(pool: Statements) -> DataLoader[str, asyncpg.Record | None]:
     async def load(numbers: Sequence[str]) -> list[asyncpg.Record | None]:
         found = {r["tracking_number"]: r for r in await _fetch(pool, SELECT, numbers)}
         return [found.get(n) for n in numbers]
@@ -52,7 +54,7 @@ def request_loader(pool: asyncpg.Pool) -> DataLoader[str, asyncpg.Record | None]
     return Loader(load_fn=load)
 
 
-def tracked_loader(pool: asyncpg.Pool) -> DataLoader[str, Tracked | None]:
+def tracked_loader(pool: Statements) -> DataLoader[str, Tracked | None]:
     """A request's row and its timeline rows (oldest first), by tracking number."""
 
     async def load(numbers: Sequence[str]) -> list[Tracked | None]:

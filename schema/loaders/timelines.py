@@ -9,6 +9,8 @@ from uuid import UUID
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from khidma.core.events.lending import Statements
+
 from .loader import Loader
 
 SELECT = (
@@ -16,7 +18,7 @@ SELECT = (
 )
 
 
-def timeline_loader(pool: asyncpg.Pool) -> DataLoader[UUID, list[asyncpg.Record]]:
+def timeline_loader(pool: Statements) -> DataLoader[UUID, list[asyncpg.Record]]:
     async def load(ids: Sequence[UUID]) -> list[list[asyncpg.Record]]:
         grouped: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
         for row in await pool.fetch(SELECT, list(ids)):
