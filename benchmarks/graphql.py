@@ -72,12 +72,10 @@ def _settings(url: str, schema: str, data_dir: str) -> Settings:
 
 
 BARE_TRACK = (
-    "SELECT r.tracking_number, r.status, r.fee_total, r.due_on, t.ats, t.events, t.ars, t.ens"
-    " FROM requests r LEFT JOIN LATERAL (SELECT array_agg(at ORDER BY version) AS ats,"
-    " array_agg(event ORDER BY version) AS events, array_agg(text_ar ORDER BY version) AS ars,"
-    " array_agg(text_en ORDER BY version) AS ens"
-    " FROM request_timeline WHERE request_id = r.request_id) t ON true"
-    " WHERE r.tracking_number = $1"
+    "SELECT r.tracking_number, r.status, r.fee_total, r.due_on, t.entries"
+    " FROM requests r LEFT JOIN LATERAL (SELECT array_agg((at, event, text_ar, text_en)"
+    " ORDER BY version) AS entries FROM request_timeline WHERE request_id = r.request_id) t"
+    " ON true WHERE r.tracking_number = $1"
 )
 
 
@@ -91,8 +89,7 @@ def bare_app(settings: Settings) -> Starlette:
         row = await state["pool"].fetchrow(BARE_TRACK, body["variables"]["n"])
         data: dict[str, Any] = {"request": None}
         if row is not None:
-            columns = (row["ats"], row["events"], row["ars"], row["ens"])
-            timeline = zip(*(c or () for c in columns), strict=True)
+            timeline = row["entries"] or ()
             data["request"] = {
                 "trackingNumber": row["tracking_number"],
                 "status": row["status"],
