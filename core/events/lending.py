@@ -2,15 +2,18 @@
 
 ``Pool.fetch`` acquires a connection and releases it for every statement: a queue, a proxy, a
 future, a timeout scope, a reset, an inactivity timer and a shielded task, which together cost
-the client more than a short statement does. A :class:`Lender` takes connections from the pool
-and keeps up to ``keep`` of them between statements. One unused for ``linger`` seconds goes
-back to the pool, and so does one whose statement failed in any way (the pool resets or
-replaces it), so the pool stays the only judge of a connection's health.
+the client more than a short statement does. A :class:`Lender` takes up to ``size``
+connections from the pool and keeps them between statements. A statement that finds them all
+busy waits its turn: a connection that comes free goes to the longest waiter, never to a
+newcomer, so no caller is overtaken again and again. A connection unused for ``linger``
+seconds goes back to the pool, and so does one whose statement failed in any way (the pool
+resets or replaces it), so the pool stays the only judge of a connection's health.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any, Protocol
 
 import asyncpg
@@ -23,14 +26,22 @@ class Statements(Protocol):
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]: ...
 
 
-class Lender:
-    """Runs one statement at a time on a connection lent from ``pool``."""
+# What a waiter is handed: a connection, or None for leave to take one from the pool.
+_Turn = asyncio.Future[PoolConnectionProxy | None]
 
-    def __init__(self, pool: asyncpg.Pool, keep: int = 4, linger: float = 1.0) -> None:
+
+class Lender:
+    """Runs one statement at a time on a connection lent from ``pool`` (``size`` at most)."""
+
+    def __init__(self, pool: asyncpg.Pool, size: int = 4, linger: float = 1.0) -> None:
+        if size < 1:
+            raise ValueError(f"a lender needs at least one connection, not {size}")
         self._pool = pool
-        self._keep = keep
+        self._size = size
         self._linger = linger
+        self._held = 0  # connections taken from the pool: idle here or running a statement
         self._idle: list[tuple[PoolConnectionProxy, float]] = []  # (connection, last used)
+        self._waiting: deque[_Turn] = deque()
         self._sweep: asyncio.TimerHandle | None = None
         self._releasing: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -39,6 +50,11 @@ class Lender:
     def idle(self) -> int:
         """Connections held between statements."""
         return len(self._idle)
+
+    @property
+    def held(self) -> int:
+        """Connections taken from the pool (idle or running a statement)."""
+        return self._held
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         return await self._run("fetch", query, args)
@@ -58,8 +74,13 @@ class Lender:
         if self._sweep is not None:
             self._sweep.cancel()
             self._sweep = None
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_exception(asyncpg.InterfaceError("the store is closing"))
         idle, self._idle = self._idle, []
         for conn, _ in idle:
+            self._held -= 1
             await self._pool.release(conn)
         if self._releasing:
             await asyncio.gather(*self._releasing, return_exceptions=True)
@@ -69,9 +90,13 @@ class Lender:
         try:
             result = await getattr(conn, method)(query, *args)
         except BaseException:
-            await self._pool.release(conn)
+            self._held -= 1
+            try:
+                await self._pool.release(conn)
+            finally:
+                self._pass_on(None)
             raise
-        self._keep_or_release(conn)
+        self._pass_on(conn)
         return result
 
     async def _take(self) -> PoolConnectionProxy:
@@ -79,10 +104,37 @@ class Lender:
             return self._idle.pop()[0]  # the most recently used: the others may age out
         if self._closed:
             raise asyncpg.InterfaceError("the store is closing")
-        return await self._pool.acquire()
+        if self._held >= self._size:
+            turn: _Turn = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+            try:
+                conn = await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():  # handed something as it gave up
+                    self._pass_on(turn.result())
+                raise
+            if conn is not None:
+                return conn
+        self._held += 1
+        try:
+            return await self._pool.acquire()
+        except BaseException:
+            self._held -= 1
+            self._pass_on(None)
+            raise
 
-    def _keep_or_release(self, conn: PoolConnectionProxy) -> None:
-        if self._closed or len(self._idle) >= self._keep:
+    def _pass_on(self, conn: PoolConnectionProxy | None) -> None:
+        """Hand ``conn`` (None: leave to take one from the pool) to the longest waiter; with
+        nobody waiting, keep the connection for the next statement."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(conn)
+                return
+        if conn is None:
+            return
+        if self._closed:
+            self._held -= 1
             self._release_later(conn)
             return
         loop = asyncio.get_running_loop()
@@ -98,6 +150,7 @@ class Lender:
         unused = [conn for conn, used in self._idle if used <= since]
         self._idle = [(conn, used) for conn, used in self._idle if used > since]
         for conn in unused:
+            self._held -= 1
             self._release_later(conn)
         if self._idle:
             self._sweep = loop.call_later(self._linger, self._release_unused)

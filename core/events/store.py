@@ -46,8 +46,8 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool, dsn: str, settings: Settings) -> None:
         self.pool = pool
         # Short statements on the hot paths (a batch of commands, a read by key) skip the
-        # pool's acquire and release; half the pool at most sits idle with it.
-        self.lender = Lender(pool, keep=max(1, settings.pool_max_size // 2))
+        # pool's acquire and release; they hold half the pool at most, the rest stays free.
+        self.lender = Lender(pool, size=max(1, settings.pool_max_size // 2))
         self.settings = settings
         self.progress = Signal()
         self.appended = Signal()

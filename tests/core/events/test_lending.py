@@ -34,7 +34,7 @@ def in_use(pool: asyncpg.Pool) -> int:
 
 
 async def test_statements_answer_and_reuse_one_connection(pool: asyncpg.Pool) -> None:
-    lender = Lender(pool, keep=2)
+    lender = Lender(pool, size=2)
     pids = {await lender.fetchval("SELECT pg_backend_pid()") for _ in range(20)}
     assert len(pids) == 1
     assert await lender.fetchrow("SELECT 1 AS one, 'a' AS letter") == (1, "a")
@@ -52,7 +52,7 @@ async def test_statements_answer_and_reuse_one_connection(pool: asyncpg.Pool) ->
 async def test_a_failed_statement_gives_its_connection_back_to_the_pool(
     pool: asyncpg.Pool,
 ) -> None:
-    lender = Lender(pool, keep=2)
+    lender = Lender(pool, size=2)
     await lender.fetchval("SELECT 1")
     with pytest.raises(asyncpg.UndefinedTableError):
         await lender.fetch("SELECT * FROM no_such_table_here")
@@ -62,7 +62,7 @@ async def test_a_failed_statement_gives_its_connection_back_to_the_pool(
 
 
 async def test_a_cancelled_statement_gives_its_connection_back(pool: asyncpg.Pool) -> None:
-    lender = Lender(pool, keep=2)
+    lender = Lender(pool, size=2)
     task = asyncio.create_task(lender.fetchval("SELECT pg_sleep(30)"))
     await asyncio.sleep(0.2)
     task.cancel()
@@ -73,20 +73,62 @@ async def test_a_cancelled_statement_gives_its_connection_back(pool: asyncpg.Poo
     await lender.close()
 
 
-async def test_at_most_keep_connections_wait_between_statements(pool: asyncpg.Pool) -> None:
-    lender = Lender(pool, keep=2)
-    answers = await asyncio.gather(
-        *(lender.fetchval("SELECT pg_sleep(0.1), $1::int", i) for i in range(POOL))
-    )
-    assert answers == [None] * POOL  # the first column: pg_sleep's void
-    await asyncio.sleep(0.05)  # the surplus goes back in a task of its own
-    assert lender.idle == 2 and in_use(pool) == 2
+async def test_at_most_size_connections_are_held(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, size=2)
+    running = [lender.fetchval("SELECT $1::int FROM pg_sleep(0.1)", i) for i in range(POOL)]
+    assert await asyncio.gather(*running) == list(range(POOL))
+    assert lender.held == 2 and lender.idle == 2 and in_use(pool) == 2
+    await lender.close()
+    assert lender.held == 0 and in_use(pool) == 0
+
+
+async def test_a_freed_connection_goes_to_the_longest_waiter(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, size=1)
+    finished: list[str] = []
+    backends: set[int] = set()
+
+    async def statement(name: str) -> None:
+        backends.add(await lender.fetchval("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
+        finished.append(name)
+
+    first = [asyncio.create_task(statement(name)) for name in "abc"]
+    await asyncio.sleep(0.02)  # a runs, b and c wait
+    later = asyncio.create_task(statement("d"))  # arrives while they wait: goes after them
+    await asyncio.gather(*first, later)
+    assert finished == ["a", "b", "c", "d"]
+    assert len(backends) == 1  # one connection, handed from each to the next
+    await lender.close()
+
+
+async def test_a_waiter_that_gives_up_loses_no_connection(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, size=1)
+    running = asyncio.create_task(lender.fetchval("SELECT 1 FROM pg_sleep(0.2)"))
+    await asyncio.sleep(0.05)
+    waiting = asyncio.create_task(lender.fetchval("SELECT 2"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    assert await running == 1
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert lender.held == 1 and lender.idle == 1
+    assert await lender.fetchval("SELECT 3") == 3
     await lender.close()
     assert in_use(pool) == 0
 
 
+async def test_a_waiter_takes_the_place_of_a_failed_statement(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, size=1)
+    failing = asyncio.create_task(lender.fetch("SELECT pg_sleep(0.1), 1/0"))
+    await asyncio.sleep(0.03)
+    assert await lender.fetchval("SELECT 'after'") == "after"  # waited, then got its own
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await failing
+    assert lender.held == 1
+    await lender.close()
+
+
 async def test_unused_connections_go_back_after_linger(pool: asyncpg.Pool) -> None:
-    lender = Lender(pool, keep=2, linger=0.1)
+    lender = Lender(pool, size=2, linger=0.1)
     await lender.fetchval("SELECT 1")
     assert in_use(pool) == 1
     await asyncio.sleep(0.35)
