@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from khidma.core.app import Khidma
 from khidma.core.app.directory import Directory
@@ -26,6 +26,7 @@ from khidma.projections.positions import Positions
 
 from .apq import PersistedQueries, PersistedQueryMiddleware
 from .auth import Tokens
+from .body import read_body, replayed
 from .build import build_schema
 from .context import Services
 from .direct import OFFERED
@@ -180,7 +181,7 @@ class _GraphQLHttp:
         method = scope["method"]
         direct = self.view.direct
         if method == "POST" and direct is not None:
-            body = await _body(receive)
+            body = await read_body(receive)
             if b"persistedQuery" not in body:
                 try:
                     response = await direct.answer(Request(scope), body)
@@ -190,7 +191,7 @@ class _GraphQLHttp:
                     await response(scope, receive, send)
                     return
                 scope = {**scope, OFFERED: True}  # the view need not offer it again
-            receive = _replay(body, receive)
+            receive = replayed(body, receive)
         elif method == "GET":  # only a GET can be a browser asking for the page
             request = Request(scope)
             wants_page = "text/html" in request.headers.get("accept", "")
@@ -198,26 +199,3 @@ class _GraphQLHttp:
                 await graphiql_page()(scope, receive, send)
                 return
         await self.graphql(scope, receive, send)
-
-
-async def _body(receive: Receive) -> bytes:
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    while message.get("more_body", False):
-        message = await receive()
-        body += message.get("body", b"")
-    return body
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` for an app after the body was read: the body once, then the connection's."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -13,7 +13,9 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .body import read_body, replayed
 
 NOT_FOUND = {
     "message": "PersistedQueryNotFound",
@@ -92,12 +94,7 @@ class PersistedQueryMiddleware:
         await self.app(scope, receive, send)
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         data = None
         if b"persistedQuery" in body:  # most requests carry their query: no second parse
             try:
@@ -110,16 +107,7 @@ class PersistedQueryMiddleware:
                 await _answer(send, error)
                 return
             body = json.dumps(data).encode()
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replayed(body, receive), send)
 
 
 def _is_json(scope: Scope) -> bool:
