@@ -100,7 +100,7 @@ class Runner:
             except CONNECTION_ERRORS as error:
                 _raise_if_cancelled()
                 log.warning("projection %s: connection lost (%s); retrying", self.name, error)
-                await self.store.pool.expire_connections()
+                await self.store.expire_connections()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             except asyncpg.PostgresError as error:

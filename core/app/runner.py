@@ -221,7 +221,7 @@ class CommandRunner:
                 if last:
                     raise
                 log.warning("%s: connection lost (%s), running again", command, error)
-                await self.store.pool.expire_connections()
+                await self.store.expire_connections()
             delay = min(MAX_BACKOFF, BACKOFF * 2 ** (attempt - 1))
             await asyncio.sleep(random.uniform(0, delay))
         raise AssertionError("unreachable")

@@ -99,9 +99,26 @@ class Lender:
         self._pass_on(conn)
         return result
 
+    def expire(self) -> None:
+        """Give back every idle connection (after ``Pool.expire_connections``: the pool closes
+        those of the old generation as they come back)."""
+        idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            self._held -= 1
+            self._release_later(conn)
+
     async def _take(self) -> PoolConnectionProxy:
-        if self._idle:
-            return self._idle.pop()[0]  # the most recently used: the others may age out
+        while self._idle:
+            conn = self._idle.pop()[0]  # the most recently used: the others may age out
+            try:
+                closed = conn.is_closed()
+            except asyncpg.InterfaceError:  # it closed and the pool took it back already
+                self._held -= 1
+                continue
+            if not closed:
+                return conn
+            self._held -= 1  # it closed while it waited here: the pool replaces it
+            self._release_later(conn)
         if self._closed:
             raise asyncpg.InterfaceError("the store is closing")
         if self._held >= self._size:

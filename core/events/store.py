@@ -82,6 +82,11 @@ class EventStore:
         await self.lender.close()  # the pool waits for the connections lent out
         await self.pool.close()
 
+    async def expire_connections(self) -> None:
+        """Replace every pooled connection (after a lost one): the pool's and the lender's."""
+        await self.pool.expire_connections()
+        self.lender.expire()
+
     @property
     def listener(self) -> Listener:
         return self._listener
@@ -317,7 +322,7 @@ class EventStore:
             except database.CONNECTION_ERRORS as error:
                 log.warning("subscription read failed (%s); retrying in %.2fs", error, delay)
                 # The server may have dropped every pooled connection: replace them all.
-                await self.pool.expire_connections()
+                await self.expire_connections()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue

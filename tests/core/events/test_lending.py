@@ -143,3 +143,30 @@ async def test_a_closed_lender_lends_nothing_more(pool: asyncpg.Pool) -> None:
     with pytest.raises(asyncpg.InterfaceError):
         await lender.fetchval("SELECT 1")
     assert in_use(pool) == 0
+
+
+async def test_a_connection_the_server_ended_is_not_lent_again(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    lender = Lender(pool, size=2, linger=60)
+    ended = await lender.fetchval("SELECT pg_backend_pid()")
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", ended)
+    finally:
+        await conn.close()
+    await asyncio.sleep(0.3)  # for the event loop to see the socket close
+    assert await lender.fetchval("SELECT pg_backend_pid()") != ended
+    assert lender.held == 1
+    await lender.close()
+
+
+async def test_expire_gives_back_the_idle_connections(pool: asyncpg.Pool) -> None:
+    lender = Lender(pool, size=2)
+    await lender.fetchval("SELECT 1")
+    await pool.expire_connections()
+    lender.expire()
+    await asyncio.sleep(0.05)
+    assert lender.held == 0 and in_use(pool) == 0
+    assert await lender.fetchval("SELECT 2") == 2
+    await lender.close()
