@@ -298,7 +298,12 @@ def as_result(values: Mapping[str, Any]) -> Result:
     return {name: _plain(value) for name, value in values.items()}
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})  # exact types: an enum may subclass str
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):

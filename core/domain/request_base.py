@@ -8,6 +8,7 @@ from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import resolve_topic
 
 from .calendar import ClockRule, DueClock
 from .catalog import Collector, Delivery
@@ -111,47 +112,57 @@ class RequestBase(Aggregate):
         """A request's id follows from its tracking number: one number, one request."""
         return request_id(tracking_number)
 
-    @event("Submitted")
-    def __init__(
-        self,
-        *,
-        tracking_number: str,
-        citizen_id: UUID,
-        service_code: str,
-        agency_code: str,
-        direct_access: bool,
-        channel: Channel,
-        origin_centre: str | None,
-        processing_centre: str,
-        form: dict[str, Any],
-        delivery: Delivery,
-        pickup_centre: str | None,
-        post_office: str | None,
-        home_address: str | None,
-        collectors: tuple[Collector, ...],
-        turnaround_days: int,
-        clock_rule: ClockRule,
-        validity_days: int,
-        at: datetime,
-    ) -> None:
-        self.tracking_number = tracking_number
-        self.citizen_id = citizen_id
-        self.service_code = service_code
-        self.agency_code = agency_code
-        self.direct_access = direct_access
-        self.channel = channel
-        self.origin_centre = origin_centre
-        self.processing_centre = processing_centre
-        self.form = form
-        self.delivery = delivery
-        self.pickup_centre = pickup_centre
-        self.post_office = post_office
-        self.home_address = home_address
-        self.collectors = tuple(collectors)
-        self.turnaround_days = turnaround_days
-        self.clock_rule = clock_rule
-        self.validity_days = validity_days
-        self.submitted_at = at
+    class Submitted(Aggregate.Created):
+        """Filed: what the request holds from the start (its created event)."""
+
+        tracking_number: str
+        citizen_id: UUID
+        service_code: str
+        agency_code: str
+        direct_access: bool
+        channel: Channel
+        origin_centre: str | None
+        processing_centre: str
+        form: dict[str, Any]
+        delivery: Delivery
+        pickup_centre: str | None
+        post_office: str | None
+        home_address: str | None
+        collectors: tuple[Collector, ...]
+        turnaround_days: int
+        clock_rule: ClockRule
+        validity_days: int
+        at: datetime
+
+        def mutate(self, aggregate: Any) -> Any:
+            # eventsourcing's generic mutate matches the event's attributes to the aggregate's
+            # __init__ by name; every request filed or loaded starts here, so it is done plainly.
+            request_class = resolve_topic(self.originator_topic)
+            request = request_class.__new__(request_class)
+            request.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+            request._filed(self)
+            return request
+
+    def _filed(self, e: RequestBase.Submitted) -> None:
+        """The state of a request just filed."""
+        self.tracking_number = e.tracking_number
+        self.citizen_id = e.citizen_id
+        self.service_code = e.service_code
+        self.agency_code = e.agency_code
+        self.direct_access = e.direct_access
+        self.channel = e.channel
+        self.origin_centre = e.origin_centre
+        self.processing_centre = e.processing_centre
+        self.form = e.form
+        self.delivery = e.delivery
+        self.pickup_centre = e.pickup_centre
+        self.post_office = e.post_office
+        self.home_address = e.home_address
+        self.collectors = tuple(e.collectors)
+        self.turnaround_days = e.turnaround_days
+        self.clock_rule = e.clock_rule
+        self.validity_days = e.validity_days
+        self.submitted_at = e.at
         self.status = Status.SUBMITTED
         self.fee: dict[str, Any] | None = None
         self.payment: dict[str, Any] | None = None
@@ -168,7 +179,7 @@ class RequestBase(Aggregate):
         self.document_at: str | None = None
         self.ready_since: date | None = None
         self.clock: dict[str, Any] | None = None
-        self.updated_at = at
+        self.updated_at = e.at
 
     # -- guards ----------------------------------------------------------------------------
 
