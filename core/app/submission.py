@@ -148,7 +148,7 @@ class Submission:
             governorate = (await lookups.centre(unit, processing)).governorate.value
             on = lookups.today(unit.at)
             asked = service.form.names
-            prefilled = {k: v for k, v in citizen.prefill().items() if k in asked}
+            prefilled = citizen.prefill(asked)
             data = service.form.validate({**prefilled, **dict(form)}, today=on)
             number = await self.numbers.next(governorate, on.year)
             calendar = await lookups.calendar(unit)

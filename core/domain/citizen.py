@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -215,10 +216,15 @@ class Citizen(Aggregate):
     def full_name_en(self) -> str:
         return f"{self.first_name_en} {self.last_name_en}"
 
-    def prefill(self) -> dict[str, str]:
-        """The known profile fields as a request form's initial values (JSON-ready strings)."""
-        values: dict[str, str] = {"national_number": self.national_number}
+    def prefill(self, asked: Collection[str] | None = None) -> dict[str, str]:
+        """The known profile fields as a request form's initial values (JSON-ready strings):
+        those a form ``asked`` for, or all of them."""
+        values: dict[str, str] = {}
+        if asked is None or "national_number" in asked:
+            values["national_number"] = self.national_number
         for f in PROFILE_FIELDS:
+            if asked is not None and f not in asked:
+                continue
             value = getattr(self, f)
             if isinstance(value, date):
                 values[f] = value.isoformat()
