@@ -94,6 +94,8 @@ async def rebuild(
     if collecting:
         gc.disable()
     try:
+        for c in conns:
+            await _plan_each_time(c)
         for projection in projections:
             await _claim(conn, schema, projection)
         for projection in projections:
@@ -142,6 +144,8 @@ async def rebuild(
         with contextlib.suppress(*CONNECTION_ERRORS):
             await conn.execute("SELECT pg_advisory_unlock_all()")
         for c in conns:
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                await c.execute("RESET plan_cache_mode")  # the pool keeps session settings
             await store.pool.release(c)
 
 
@@ -290,7 +294,6 @@ class _Lane:
         elif events:
             projection, tables = self.target.projection, self.target.tables
             async with self.conn.transaction():
-                await _plan_each_time(self.conn)
                 await projection.prepare(self.conn, tables)
                 await projection.apply(self.conn, events, tables)
         self.position = last
@@ -329,14 +332,15 @@ async def _track(conn: asyncpg.Connection, projection: Projection, position: int
 
 
 async def _plan_each_time(conn: asyncpg.Connection) -> None:
-    """Plan this transaction's statements for the tables as they are now, not as they were.
+    """Plan the rebuild's statements for the tables as they are now, not as they were (set
+    once per connection for the rebuild, reset before it goes back to the pool).
 
     The tables being rebuilt start empty and grow by the batch. A statement the connection
     has prepared gets, after a few runs, a generic plan made while they were small: a row
     lookup by ``key = ANY($1)`` became a scan comparing every row with every key, which at a
     million events was most of PostgreSQL's work.
     """
-    await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    await conn.execute("SET plan_cache_mode = force_custom_plan")
 
 
 async def _apply(
@@ -345,7 +349,6 @@ async def _apply(
     try:
         async with conn.transaction():
             if selected:
-                await _plan_each_time(conn)
                 await target.projection.prepare(conn, target.tables)
                 await target.projection.apply(conn, selected, target.tables)
             await _track(conn, target.projection, last)
