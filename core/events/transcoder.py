@@ -155,8 +155,7 @@ class OrjsonTranscoder(Transcoder):
 
     def encode_state(self, state: dict[str, Any]) -> bytes:
         """Encode an event's attributes (a dict keyed by attribute names, so by strings)."""
-        walk = self._encode_value
-        return orjson.dumps({k: v if type(v) in _PLAIN else walk(v) for k, v in state.items()})
+        return orjson.dumps(self._encode_fields(state))
 
     def decode(self, data: bytes) -> Any:
         """Decode bytes written by :meth:`encode` (or by eventsourcing's JSONTranscoder)."""
@@ -192,11 +191,16 @@ class OrjsonTranscoder(Transcoder):
         raise _not_registered(obj)
 
     def _encode_dict(self, obj: dict[Any, Any]) -> Any:
-        walk = self._encode_value
         if all(type(k) is str for k in obj):
-            return {k: v if type(v) in _PLAIN else walk(v) for k, v in obj.items()}
+            return self._encode_fields(obj)
         # Keyed by dates, enums or numbers (a calendar's days, a queue's categories).
+        walk = self._encode_value
         return {_TYPE: "dict_items", _DATA: [[walk(k), walk(v)] for k, v in obj.items()]}
+
+    def _encode_fields(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A dict keyed by strings, its values encoded (plain ones as they are)."""
+        walk = self._encode_value
+        return {k: v if type(v) in _PLAIN else walk(v) for k, v in obj.items()}
 
     def _encode_list(self, obj: list[Any]) -> list[Any]:
         walk = self._encode_value
