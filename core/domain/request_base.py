@@ -82,10 +82,9 @@ class RequestBase(Aggregate):
         for name, value in (("turnaround_days", turnaround_days), ("validity_days", validity_days)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValidationError(name, "expected a whole number of days ≥ 0")
-        # _create with the id given: what ``cls(...)`` does, without matching the arguments
-        # to __init__ and create_id again (submission is the hottest command).
+        # The id given, so eventsourcing need not match the arguments to create_id.
         return cls._create(
-            cls.Submitted,  # type: ignore[attr-defined]
+            cls.Submitted,
             id=request_id(tracking_number),
             tracking_number=tracking_number,
             citizen_id=citizen_id,
