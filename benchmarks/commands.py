@@ -4,7 +4,8 @@ A khidma command is ``Khidma.requests.submit``: permission and idempotency check
 catalog, centre and calendar loaded, the prefilled form validated, the fee assessed, a tracking
 number drawn, and Submitted + FeeAssessed written with the idempotency record in one statement.
 The floor is benchmarks/append.py's raw INSERT of the same two events' bytes into a copy of
-khidma's ``events`` table. Both run at ``--callers`` asyncio tasks, in interleaved rounds.
+khidma's ``events`` table. Both run at ``--callers`` asyncio tasks, in interleaved rounds, on the
+loop khidma's processes run on (core/running.py: uvloop where installed).
 
     .venv/bin/python benchmarks/commands.py [--quick] [--callers 16] [--clerks 4] [--seconds S]
 
@@ -34,6 +35,7 @@ import orjson
 from append import EVENTS_DDL, HASHES, RAW_INSERT, Timing, metadata, schema_name, target_database
 from append import drop_schema as drop
 
+from khidma.core import running
 from khidma.core.app import Actor, Khidma
 from khidma.core.bootstrap import open_store
 from khidma.core.config import Settings
@@ -274,9 +276,9 @@ def main() -> None:
             # khidma first in round 0: its first request gives the floor the bytes to write.
             for system in ("khidma", "raw") if i % 2 == 0 else ("raw", "khidma"):
                 if system == "khidma":
-                    run = asyncio.run(run_khidma(url, args.callers, args.clerks, timing, samples))
+                    run = running.run(run_khidma(url, args.callers, args.clerks, timing, samples))
                 else:
-                    run = asyncio.run(run_raw(url, args.callers, timing, samples[0]))
+                    run = running.run(run_raw(url, args.callers, timing, samples[0]))
                 runs[system].append(run)
                 rate = run.measured / run.elapsed
                 p50 = percentile(run.latencies, 50) * 1000

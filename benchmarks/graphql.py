@@ -48,6 +48,7 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
+from khidma.core import running  # noqa: E402
 from khidma.core.app import Khidma  # noqa: E402
 from khidma.core.app.demo import load_demo  # noqa: E402
 from khidma.core.bootstrap import open_store  # noqa: E402
@@ -285,7 +286,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve:
         settings = _settings(args.database_url, args.schema, args.data_dir)
-        asyncio.run(serve(args.serve, settings, args.port))
+        running.run(serve(args.serve, settings, args.port))
         return
     seconds = args.seconds or (5.0 if args.quick else 10.0)
     rounds = args.rounds or (2 if args.quick else 3)

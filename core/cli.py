@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from khidma.projections.cli import replay_command, worker_command
 from khidma.schema.auth.cli import add_arguments as add_token_arguments
 from khidma.schema.auth.cli import demo_tokens, token_command
 
+from . import running
 from .audit.cli import add_arguments as add_audit_arguments
 from .audit.cli import audit_command
 from .bootstrap import load_demo_data, run_dispatcher, serve
@@ -71,27 +71,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = args.port or settings.port
         with database_url(settings) as dsn:
             if args.command == "demo":
-                summary = asyncio.run(load_demo_data(dsn, settings))
+                summary = running.run(load_demo_data(dsn, settings))
                 lines = summary.lines() + demo_tokens(settings, summary.citizen_ids)
                 print("\n".join(lines), flush=True)
                 if args.no_serve:
                     return 0
             workers = not getattr(args, "no_workers", False)
             demo_sandbox = args.command == "demo"
-            asyncio.run(serve(dsn, settings, host, port, workers, sandbox=demo_sandbox))
+            running.run(serve(dsn, settings, host, port, workers, sandbox=demo_sandbox))
         return 0
     if args.command == "token":
         return token_command(settings, args)
     if args.command == "dispatch":
         with database_url(settings) as dsn:
-            asyncio.run(
+            running.run(
                 run_dispatcher(
                     dsn, settings, args.host or settings.host, args.port or settings.port
                 )
             )
         return 0
     if args.command == "plugins":
-        return asyncio.run(plugins_report(settings))
+        return running.run(plugins_report(settings))
     if args.command == "sandbox":
         return sandbox_command(settings, args)
     if args.command == "replay":
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audit_command(settings, args)
     if args.command == "migrate":
         with database_url(settings) as dsn:
-            applied = asyncio.run(migrate_database(dsn, settings))
+            applied = running.run(migrate_database(dsn, settings))
         print("applied: " + ", ".join(applied) if applied else "up to date")
         return 0
     if args.command == "db":

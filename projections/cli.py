@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from khidma.core import running
 from khidma.core.config import Settings
 from khidma.core.events import open_store
 from khidma.core.events.embedded import database_url
@@ -48,7 +49,7 @@ def replay_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"khidma replay: {error}", file=sys.stderr)
         return 2
     with database_url(settings) as dsn:
-        return asyncio.run(_replay(dsn, settings, chosen, args.verify))
+        return running.run(_replay(dsn, settings, chosen, args.verify))
 
 
 async def _replay(dsn: str, settings: Settings, chosen: list[Projection], verify: bool) -> int:
@@ -98,7 +99,7 @@ async def _replay(dsn: str, settings: Settings, chosen: list[Projection], verify
 
 def worker_command(settings: Settings) -> int:
     with database_url(settings) as dsn:
-        asyncio.run(_work(dsn, settings))
+        running.run(_work(dsn, settings))
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .. import running
 from ..config import Settings
 from ..events import EventStore, open_store
 from ..events.embedded import database_url
@@ -142,7 +142,7 @@ def audit_command(settings: Settings, args: argparse.Namespace) -> int:
             print(public_pem(signer.public_key), end="")
             print(f"key id {key_id(signer.public_key)}", file=sys.stderr)
             return 0
-        return asyncio.run(_run(settings, args))
+        return running.run(_run(settings, args))
     except (AuditError, SigningKeyError) as error:
         print(f"khidma audit: {error}", file=sys.stderr)
         return 2

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 
+from khidma.core import running
 from khidma.core.config import Settings
 
 from . import run_sandbox
@@ -38,5 +38,5 @@ def sandbox_command(settings: Settings, args: argparse.Namespace) -> int:
     knobs = Knobs().changed({k: getattr(knobs, k) for k in knobs.__slots__})  # range checks
     print(f"khidma sandbox on http://127.0.0.1:{args.port or settings.sandbox_port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_sandbox(settings, port=args.port, defaults=knobs))
+        running.run(run_sandbox(settings, port=args.port, defaults=knobs))
     return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Mapping
 from uuid import UUID
 
+from khidma.core import running
 from khidma.core.config import Settings
 from khidma.core.domain.citizen import parse_national_number
 from khidma.core.domain.errors import ValidationError
@@ -38,7 +38,7 @@ def token_command(settings: Settings, args: argparse.Namespace) -> int:
         subject, verified = args.sub, None
         if args.national_number:
             number = parse_national_number(args.national_number)
-            subject = asyncio.run(_citizen_id(settings, number))
+            subject = running.run(_citizen_id(settings, number))
             if subject is None:  # as an identity provider would: a new id, the number verified
                 verified = number
                 print(
