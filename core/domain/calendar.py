@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from .errors import InvalidTransition, ValidationError
+from .ids import derived_id
 from .text import Bilingual, moment
 
 FRIDAY, SATURDAY = 4, 5  # date.weekday() numbers
@@ -53,7 +54,7 @@ class WorkingCalendar(Aggregate):
 
     @staticmethod
     def create_id(country: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"khidma:calendar:{country}")
+        return derived_id(NAMESPACE_URL, f"khidma:calendar:{country}")
 
     @classmethod
     def id_for(cls, country: str = "SY") -> UUID:

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -29,6 +29,7 @@ from .calendar import ClockRule
 from .errors import ValidationError
 from .forms import FormSchema, validate_schema
 from .governorate import Governorate
+from .ids import derived_id
 from .money import pounds
 from .text import Bilingual, bounded, choice, moment
 
@@ -126,7 +127,7 @@ class Catalog(Aggregate):
 
     @staticmethod
     def create_id(name: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"khidma:catalog:{name}")
+        return derived_id(NAMESPACE_URL, f"khidma:catalog:{name}")
 
     @classmethod
     def id_for(cls, name: str = "national") -> UUID:

@@ -13,12 +13,13 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from .citizen import Language
 from .errors import InvalidTransition, ValidationError
+from .ids import derived_id
 from .money import pounds
 from .text import bounded, choice, moment
 from .tracking import parse_tracking_number
@@ -48,7 +49,7 @@ class Dispatch(Aggregate):
 
     @staticmethod
     def create_id(tracking_number: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"khidma:dispatch:{tracking_number}")
+        return derived_id(NAMESPACE_URL, f"khidma:dispatch:{tracking_number}")
 
     @classmethod
     def id_for(cls, tracking_number: str) -> UUID:

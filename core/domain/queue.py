@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from .centre import MAX_COUNTERS, parse_centre_code
 from .errors import InvalidTransition, ValidationError
+from .ids import derived_id
 from .queue_tickets import (
     Category,
     Channel,
@@ -39,7 +40,7 @@ class Queue(Aggregate):
         """The id of ``centre_code``'s queue on ``day``."""
         if not isinstance(day, date) or isinstance(day, datetime):
             raise ValidationError("day", "expected a date")
-        return uuid5(
+        return derived_id(
             QUEUE_NAMESPACE, f"{parse_centre_code(centre_code, 'centre_code')}/{day.isoformat()}"
         )
 

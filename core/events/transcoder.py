@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from asyncpg.pgproto.pgproto import UUID as FastUUID
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -118,6 +119,7 @@ class OrjsonTranscoder(Transcoder):
             frozenset: self._encode_frozenset,
             set: self._encode_set,
             UUID: _tag_uuid,
+            FastUUID: _tag_uuid,
             Decimal: _tag_decimal,
             datetime: _tag_datetime,
             date: _tag_date,
@@ -127,7 +129,7 @@ class OrjsonTranscoder(Transcoder):
             _ENUM: _decode_enum,
             _DATACLASS: _decode_dataclass,
             _FLOAT: float,
-            "uuid_hex": UUID,
+            "uuid_hex": FastUUID,  # see core/domain/ids.py
             "decimal_str": Decimal,
             "datetime_iso": datetime.fromisoformat,
             "date_iso": date.fromisoformat,

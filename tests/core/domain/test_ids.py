@@ -12,4 +12,6 @@ from khidma.core.domain.ids import derived_id
 
 @given(namespace=st.uuids(), name=st.text(max_size=60))
 def test_a_derived_id_is_uuid5(namespace: uuid.UUID, name: str) -> None:
-    assert derived_id.__wrapped__(namespace, name) == uuid.uuid5(namespace, name)
+    derived, standard = derived_id.__wrapped__(namespace, name), uuid.uuid5(namespace, name)
+    assert derived == standard and hash(derived) == hash(standard)
+    assert isinstance(derived, uuid.UUID) and str(derived) == str(standard)
