@@ -4,8 +4,9 @@ A khidma command is ``Khidma.requests.submit``: permission and idempotency check
 catalog, centre and calendar loaded, the prefilled form validated, the fee assessed, a tracking
 number drawn, and Submitted + FeeAssessed written with the idempotency record in one statement.
 The floor is benchmarks/append.py's raw INSERT of the same two events' bytes into a copy of
-khidma's ``events`` table. Both run at ``--callers`` asyncio tasks, in interleaved rounds, on the
-loop khidma's processes run on (core/running.py: uvloop where installed).
+khidma's ``events`` table. Both run at ``--callers`` asyncio tasks, in interleaved rounds, as
+khidma's server process runs its commands (core/running.py): on uvloop where installed, with
+rare garbage collections.
 
     .venv/bin/python benchmarks/commands.py [--quick] [--callers 16] [--clerks 4] [--seconds S]
 
@@ -271,7 +272,8 @@ def main() -> None:
 
     runs: dict[str, list[Run]] = {"khidma": [], "raw": []}
     samples: list[Sample] = []
-    with target_database(args.database_url) as url:
+    # Both as in khidma's served process (schema/app.py): its loop, its rare collections.
+    with target_database(args.database_url) as url, running.collected_rarely():
         for i in range(rounds):
             # khidma first in round 0: its first request gives the floor the bytes to write.
             for system in ("khidma", "raw") if i % 2 == 0 else ("raw", "khidma"):

@@ -8,8 +8,7 @@ the projections lag), ``/metrics`` (Prometheus).
 from __future__ import annotations
 
 import contextlib
-import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 from cross_web import HTTPException
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from khidma.core import running
 from khidma.core.app import Khidma
 from khidma.core.app.directory import Directory
 from khidma.core.events import EventStore
@@ -39,7 +39,6 @@ from .view import KhidmaGraphQL
 
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 READY_LAG_SECONDS = 30.0  # a projection further behind than this makes /readyz answer 503
-GC_YOUNG = 100_000  # allocations between collections of the youngest generation (Python's: 700)
 
 
 def create_app(
@@ -113,7 +112,7 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.hub.start()
         try:
-            with _collected_rarely():
+            with running.collected_rarely():
                 yield
         finally:
             await services.hub.close()
@@ -133,26 +132,6 @@ def create_app(
     app.state.graphql = graphql
     app.add_middleware(_Measured, metrics=metrics)
     return app
-
-
-@contextlib.contextmanager
-def _collected_rarely() -> Iterator[None]:
-    """Rare garbage collections while serving.
-
-    A request leaves no reference cycle (see execution.py), so collections free nothing; yet
-    with Python's default threshold one ran about every 9 requests, scanning the objects of
-    the requests in flight: 12% of the CPU of the served process under 32 connections
-    (measured with gc.callbacks). What startup built (schema, pools, modules) lives as long
-    as the process, so it is frozen out of every scan.
-    """
-    previous = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG, *previous[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-        gc.unfreeze()
 
 
 class _Measured:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 
 import pytest
 
-from khidma.core.running import run
+from khidma.core.running import GC_YOUNG, collected_rarely, run
 
 
 async def _loop_module() -> str:
@@ -27,3 +28,15 @@ def test_gives_back_the_result_and_the_error() -> None:
     with pytest.raises(LookupError, match="nothing here"):
         run(fail())
     assert run(asyncio.sleep(0, result=42)) == 42
+
+
+def test_the_collector_settings_come_back_after_serving() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])
+    try:
+        with collected_rarely():
+            assert gc.get_threshold()[0] == GC_YOUNG
+        assert gc.get_threshold()[0] == 700
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.set_threshold(*before)
