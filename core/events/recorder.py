@@ -40,17 +40,19 @@ MAX_BATCH_EVENTS = 5_000
 # Several records: $7 numbers each row's record, $8 is the row's record's first version on
 # that stream. A record any of whose streams has an event at or past that version is stale,
 # and none of its rows is written (nor its command row, $9-$13); so is a record one of whose
-# read streams ($14, record $16) has an event past the version it read ($15).
+# read streams ($14, record $16) has an event past the version it read ($15). Arrays of ids
+# and numbers arrive as one text literal each (see _literal).
 _RECORD_MANY = """
 WITH u AS (
-    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::jsonb[],
-                         $6::bytea[], $7::int[], $8::bigint[]) AS u(s, v, t, d, m, h, r, f)
+    SELECT * FROM unnest($1::text::uuid[], $2::text::bigint[], $3::text[], $4::bytea[],
+                         $5::jsonb[], $6::bytea[], $7::text::int[], $8::text::bigint[])
+                  AS u(s, v, t, d, m, h, r, f)
 ),
 stale AS (
     SELECT u.r FROM u
     WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = u.s AND e.version >= u.f)
     UNION
-    SELECT x.r FROM unnest($14::uuid[], $15::bigint[], $16::int[]) AS x(s, v, r)
+    SELECT x.r FROM unnest($14::text::uuid[], $15::text::bigint[], $16::text::int[]) AS x(s, v, r)
     WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = x.s AND e.version > x.v)
 ),
 ins AS (
@@ -61,7 +63,7 @@ ins AS (
 cmd AS (
     INSERT INTO commands (idempotency_key, command, actor_id, result)
     SELECT k, c, a, res
-    FROM unnest($9::text[], $10::text[], $11::text[], $12::jsonb[], $13::int[])
+    FROM unnest($9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text::int[])
          AS c(k, c, a, res, r)
     WHERE c.r NOT IN (SELECT r FROM stale)
 )
@@ -245,7 +247,23 @@ def _columns(records: list[Record]) -> list[list[Any]]:
             commands.append((*record.command.arguments(), r))
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
     commanded = [list(c) for c in zip(*commands, strict=True)] if commands else [[]] * 5
-    return columns + commanded + reads
+    arrays = columns + commanded + reads
+    return [_literal(a) if i in _LITERALS else a for i, a in enumerate(arrays)]
+
+
+# The statement's arrays of ids and numbers (stream, version, record, first version; the
+# commands' record; the reads' stream, version and record), by index.
+_LITERALS = frozenset({0, 1, 6, 7, 12, 13, 14, 15})
+
+
+def _literal(values: list[Any]) -> str:
+    """An array of ids or numbers as one PostgreSQL array literal (``{1,2,3}``).
+
+    asyncpg checks each element of an array parameter against three collections ABCs, in
+    Python: that was a third of the CPU of encoding a batch (9 submissions: 346 µs, as
+    literals 252). Ids and numbers print with nothing to quote or escape.
+    """
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _last_versions(events: Sequence[PendingEvent]) -> dict[UUID, int]:
