@@ -67,7 +67,7 @@ class CitizenNumbers:
     def digest(self, national_number: object, field: str = "national_number") -> bytes:
         """The keyed digest of a national number (validated and normalised first)."""
         number = parse_national_number(national_number, field)
-        return hmac.new(self._key, number.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._key, number.encode(), hashlib.sha256)
 
     async def find(self, national_number: object, field: str = "national_number") -> UUID | None:
         """The id of the citizen with this number; None if it was never given one."""
@@ -107,7 +107,6 @@ class CitizenNumbers:
             )
         if found is None:
             return None
-        found = UUID(bytes=found.bytes)  # asyncpg's own UUID type: the transcoder wants uuid's
         self._remember(digest, found, heard)
         return found
 
