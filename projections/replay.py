@@ -23,12 +23,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
+import orjson
 
 from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
 from khidma.core.events.locks import lock_key
 
 from . import storage
-from .decoding import Decoded, Decoder
+from .decoding import ROW_COLUMNS, Decoded, Decoder
 from .projection import NEXT, Projection, ProjectionError, Tables
 
 Progress = Callable[[int, int], None]  # (position reached, head of the log when started)
@@ -190,13 +191,11 @@ async def _follow(
     lanes = [_Lane(c, t, position, keep) for c, t in zip(conns, targets, strict=True)]
     tasks = [asyncio.create_task(lane.run()) for lane in lanes]
     try:
-        async with contextlib.aclosing(_pages(store, position, until, batch, head)) as pages:
-            async for records in pages:
+        pages = _pages(store, decoder, position, until, batch, head)
+        async with contextlib.aclosing(pages):
+            async for last, events in pages:
                 if any(lane.error for lane in lanes):
                     break
-                last = records[-1].position
-                assert last is not None
-                events = _decode_all(decoder, records)
                 chosen: dict[frozenset[str], list[Decoded]] = {}
                 for lane in lanes:
                     families = lane.target.families
@@ -226,26 +225,55 @@ async def _follow(
 
 
 async def _pages(
-    store: EventStore, after: int, until: int | None, batch: int, head: int
-) -> AsyncIterator[list[RecordedEvent]]:
-    """The log after ``after``, up to ``until`` or else until caught up, a batch at a time.
+    store: EventStore, decoder: Decoder, after: int, until: int | None, batch: int, head: int
+) -> AsyncIterator[tuple[int, list[Decoded]]]:
+    """The log after ``after``, up to ``until`` or else until caught up, a batch at a time:
+    the last position of each batch and its events some projection follows, decoded.
 
     A pass over the whole log reads up to the head it started from through one cursor, then
     what was logged meanwhile page by page.
     """
     if until is None and head > after:
-        async for page in store.read_through(after, head, batch):
-            yield page
-            after = page[-1].position or after
+        async for last, events in _read_through(store, decoder, after, head, batch):
+            yield last, events
+            after = last
     while until is None or after < until:
         limit = batch if until is None else min(batch, until - after)
         records = await store.read_all(after, limit)
         if not records:
             return
-        yield records
         after = records[-1].position or after
+        yield after, _decode_all(decoder, records)
         if until is None and len(records) < limit:
             return  # caught up
+
+
+async def _read_through(
+    store: EventStore, decoder: Decoder, after: int, until: int, batch: int
+) -> AsyncIterator[tuple[int, list[Decoded]]]:
+    """The log after ``after`` up to ``until``, decoded a batch at a time, as _pages yields it.
+
+    Like ``EventStore.read_through`` (one cursor in a read-only transaction on a connection of
+    its own, the next batch fetched while this one is worked on), but the rows are decoded as
+    they come, without a RecordedEvent each (see decoding.ROW_COLUMNS).
+    """
+    async with store.pool.acquire() as conn, conn.transaction(readonly=True):
+        cursor = await conn.cursor(
+            f"SELECT {ROW_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
+            " WHERE l.position > $1 AND l.position <= $2 ORDER BY l.position",
+            after,
+            until,
+        )
+        task = asyncio.ensure_future(cursor.fetch(batch))
+        try:
+            while rows := await task:
+                task = asyncio.ensure_future(cursor.fetch(batch))
+                yield rows[-1][0], _decode_rows(decoder, rows)
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *CONNECTION_ERRORS):
+                await task
 
 
 class _KeptFailed(Exception):
@@ -306,6 +334,19 @@ def _decode_all(decoder: Decoder, records: list[RecordedEvent]) -> list[Decoded]
         return [e for r in records if (e := decode(r)) is not None]
     except Exception:  # decoding is deterministic: again one by one, to name the event
         return [e for r in records if (e := _decode(decoder, r)) is not None]
+
+
+def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
+    """The rows (of ROW_COLUMNS) some projection follows, decoded, as _decode_all does."""
+    decode = decoder.decode_row
+    try:
+        return [e for r in rows if (e := decode(r)) is not None]
+    except Exception:  # to name the event, as _decode_all does (the event id is not read)
+        records = [
+            RecordedEvent(position, 0, stream_id, version, topic, data, orjson.loads(meta), at)
+            for position, stream_id, version, topic, data, meta, at in rows
+        ]
+        return _decode_all(decoder, records)
 
 
 def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
