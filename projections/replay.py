@@ -28,7 +28,7 @@ import orjson
 from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
 from khidma.core.events.locks import lock_key
 
-from . import storage
+from . import storage, timestamps
 from .decoding import ROW_COLUMNS, Decoded, Decoder
 from .projection import NEXT, Projection, ProjectionError, Tables
 
@@ -97,6 +97,7 @@ async def rebuild(
     try:
         for c in conns:
             await _plan_each_time(c)
+            await timestamps.encode_faster(c)
         for projection in projections:
             await _claim(conn, schema, projection)
         for projection in projections:
@@ -147,6 +148,7 @@ async def rebuild(
         for c in conns:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 await c.execute("RESET plan_cache_mode")  # the pool keeps session settings
+                await timestamps.encode_as_usual(c)
             await store.pool.release(c)
 
 
