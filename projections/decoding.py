@@ -152,9 +152,11 @@ def decode_value(value: Any) -> Any:
     return value
 
 
-# Attributes no projection reads (personal, large, or the mapper's own), left as stored.
+# Attributes no projection reads (personal, large, or the mapper's own), left as stored; and
+# a request's clock, of which they read only the due date (request_events.due_on decodes it).
 UNREAD = frozenset(
     {"form", "answer", "form_schema", "home_address", "timestamp", "collectors", "custody"}
+    | {"clock"}
 )
 
 
