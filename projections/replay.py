@@ -1,7 +1,8 @@
 """Rebuild projections into fresh tables while the live ones keep serving, then swap them in.
 
-The log is read once (one cursor) and decoded once for all the projections being rebuilt;
-each projection applies it in its own task on its own connection. The new tables start empty
+The log is read once (one cursor, see reading.py) and decoded once for all the projections
+being rebuilt; each projection applies it in its own task on its own connection (whose
+timestamptz values go through timestamps.py's cheaper codec). The new tables start empty
 and a rebuild always starts from the beginning, so a projection keeps the rows it changes in
 memory across batches (a bounded number; the least recently changed are written out) and
 writes each about once, by COPY when new, instead of reading and writing it back per batch;
@@ -19,17 +20,16 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
-import orjson
 
-from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
+from khidma.core.events import CONNECTION_ERRORS, EventStore
 from khidma.core.events.locks import lock_key
 
-from . import storage, timestamps
-from .decoding import ROW_COLUMNS, Decoded, Decoder
+from . import reading, storage, timestamps
+from .decoding import Decoded, Decoder
 from .projection import NEXT, Projection, ProjectionError, Tables
 
 Progress = Callable[[int, int], None]  # (position reached, head of the log when started)
@@ -193,7 +193,7 @@ async def _follow(
     lanes = [_Lane(c, t, position, keep) for c, t in zip(conns, targets, strict=True)]
     tasks = [asyncio.create_task(lane.run()) for lane in lanes]
     try:
-        pages = _pages(store, decoder, position, until, batch, head)
+        pages = reading.pages(store, decoder, position, until, batch, head)
         async with contextlib.aclosing(pages):
             async for last, events in pages:
                 if any(lane.error for lane in lanes):
@@ -224,58 +224,6 @@ async def _follow(
     if progress is not None:
         progress(position, head)
     return position
-
-
-async def _pages(
-    store: EventStore, decoder: Decoder, after: int, until: int | None, batch: int, head: int
-) -> AsyncIterator[tuple[int, list[Decoded]]]:
-    """The log after ``after``, up to ``until`` or else until caught up, a batch at a time:
-    the last position of each batch and its events some projection follows, decoded.
-
-    A pass over the whole log reads up to the head it started from through one cursor, then
-    what was logged meanwhile page by page.
-    """
-    if until is None and head > after:
-        async for last, events in _read_through(store, decoder, after, head, batch):
-            yield last, events
-            after = last
-    while until is None or after < until:
-        limit = batch if until is None else min(batch, until - after)
-        records = await store.read_all(after, limit)
-        if not records:
-            return
-        after = records[-1].position or after
-        yield after, _decode_all(decoder, records)
-        if until is None and len(records) < limit:
-            return  # caught up
-
-
-async def _read_through(
-    store: EventStore, decoder: Decoder, after: int, until: int, batch: int
-) -> AsyncIterator[tuple[int, list[Decoded]]]:
-    """The log after ``after`` up to ``until``, decoded a batch at a time, as _pages yields it.
-
-    Like ``EventStore.read_through`` (one cursor in a read-only transaction on a connection of
-    its own, the next batch fetched while this one is worked on), but the rows are decoded as
-    they come, without a RecordedEvent each (see decoding.ROW_COLUMNS).
-    """
-    async with store.pool.acquire() as conn, conn.transaction(readonly=True):
-        cursor = await conn.cursor(
-            f"SELECT {ROW_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
-            " WHERE l.position > $1 AND l.position <= $2 ORDER BY l.position",
-            after,
-            until,
-        )
-        task = asyncio.ensure_future(cursor.fetch(batch))
-        try:
-            while rows := await task:
-                task = asyncio.ensure_future(cursor.fetch(batch))
-                yield rows[-1][0], _decode_rows(decoder, rows)
-        finally:
-            if not task.done():
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *CONNECTION_ERRORS):
-                await task
 
 
 class _KeptFailed(Exception):
@@ -327,42 +275,6 @@ class _Lane:
                 await projection.prepare(self.conn, tables)
                 await projection.apply(self.conn, events, tables)
         self.position = last
-
-
-def _decode_all(decoder: Decoder, records: list[RecordedEvent]) -> list[Decoded]:
-    """The records some projection follows, decoded; ProjectionError names one that is not."""
-    decode = decoder.decode
-    try:
-        return [e for r in records if (e := decode(r)) is not None]
-    except Exception:  # decoding is deterministic: again one by one, to name the event
-        return [e for r in records if (e := _decode(decoder, r)) is not None]
-
-
-def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
-    """The rows (of ROW_COLUMNS) some projection follows, decoded, as _decode_all does."""
-    decode = decoder.decode_row
-    try:
-        return [e for r in rows if (e := decode(r)) is not None]
-    except Exception:  # to name the event, as _decode_all does (the event id is not read)
-        records = [
-            RecordedEvent(position, 0, stream_id, version, topic, data, orjson.loads(meta), at)
-            for position, stream_id, version, topic, data, meta, at in rows
-        ]
-        return _decode_all(decoder, records)
-
-
-def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
-    try:
-        return decoder.decode(record)
-    except Exception as error:
-        kind = decoder.kind(record.topic)
-        assert record.position is not None
-        event = Decoded(
-            record.position, record.stream_id, record.version, record.topic,
-            kind.family if kind else "?", kind.name if kind else record.topic, {},
-            record.metadata, record.recorded_at, record.recorded_at,
-        )  # fmt: skip
-        raise ProjectionError("replay", event, error) from error
 
 
 async def _track(conn: asyncpg.Connection, projection: Projection, position: int) -> None:

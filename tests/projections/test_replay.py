@@ -13,8 +13,9 @@ from khidma.core.app.demo import load_demo
 from khidma.core.events import EventStore, NewEvent
 from khidma.projections.decoding import Decoder
 from khidma.projections.projection import ProjectionError
+from khidma.projections.reading import read_through
 from khidma.projections.registry import projections
-from khidma.projections.replay import _read_through, rebuild
+from khidma.projections.replay import rebuild
 from khidma.projections.requests import RequestsProjection
 from khidma.projections.runner import Runner
 from khidma.projections.worker import ProjectionWorker
@@ -123,7 +124,7 @@ async def test_the_rebuild_reads_and_decodes_the_log_as_read_all_does(store: Eve
     await logged(store)
     head = await store.head()
     decoder = Decoder()
-    pages = [page async for page in _read_through(store, decoder, 3, head - 2, 5)]
+    pages = [page async for page in read_through(store, decoder, 3, head - 2, 5)]
     assert [last for last, _ in pages] == [*range(8, head - 2, 5), head - 2]
     read = [e for r in await store.read_all(3, head - 5) if (e := decoder.decode(r)) is not None]
     assert [e for _, events in pages for e in events] == read
