@@ -107,6 +107,8 @@ class _Board:
         self.categories = RowSet(tables["queue_board_categories"], CATEGORIES)
         self.counters = RowSet(tables["queue_board_counters"], COUNTERS)
         self.by_queue: dict[object, str] = {}
+        # Each centre's categories, in the order held: every queue event reads them all.
+        self._of_centre: dict[str, list[Row]] = {}
 
     async def load(self, conn: asyncpg.Connection, events: Sequence[Decoded]) -> None:
         queues = list({e.stream_id for e in events})
@@ -196,6 +198,7 @@ class _Board:
             }
         )
         self.by_queue[event.stream_id] = centre
+        self._of_centre.pop(centre, None)
         for c in s["categories"]:
             self.categories.put(
                 {
@@ -215,8 +218,8 @@ class _Board:
 
     def _category_of(self, centre: str, ticket: str) -> tuple[str, str]:
         prefix = ticket.rpartition("-")[0]
-        for row in self.categories.held():
-            if row["centre"] == centre and row["prefix"] == prefix:
+        for row in self._categories_of(centre):
+            if row["prefix"] == prefix:
                 return centre, row["category"]
         raise LookupError(f"ticket {ticket} matches no category at {centre}")
 
@@ -240,8 +243,15 @@ class _Board:
         self.categories.touch(row)
         return row
 
+    def _categories_of(self, centre: str) -> list[Row]:
+        rows = self._of_centre.get(centre)
+        if rows is None:
+            held = self.categories.held()
+            rows = self._of_centre[centre] = [r for r in held if r["centre"] == centre]
+        return rows
+
     def _estimate(self, centre: str) -> None:
-        rows = [r for r in self.categories.held() if r["centre"] == centre]
+        rows = self._categories_of(centre)
         served = sum(r["served"] for r in rows)
         overall = (
             sum(r["service_seconds"] for r in rows) / served
@@ -250,7 +260,8 @@ class _Board:
         )
         for row in rows:
             average = row["service_seconds"] / row["served"] if row["served"] else overall
-            counters = len(_counters(row["counters_seen"])) or 1
+            seen = row["counters_seen"]  # "1,4": as many counters as commas and one
+            counters = seen.count(",") + 1 if seen else 1
             estimate = round(average * row["waiting"] / counters)
             if estimate != row["estimated_wait_seconds"]:
                 row["estimated_wait_seconds"] = estimate

@@ -1,7 +1,8 @@
 """Rebuild projections into fresh tables while the live ones keep serving, then swap them in.
 
-The log is read once (one cursor) and decoded once for all the projections being rebuilt;
-each projection applies it in its own task on its own connection. The new tables start empty
+The log is read once (one cursor, see reading.py) and decoded once for all the projections
+being rebuilt; each projection applies it in its own task on its own connection (whose
+timestamptz values go through timestamps.py's cheaper codec). The new tables start empty
 and a rebuild always starts from the beginning, so a projection keeps the rows it changes in
 memory across batches (a bounded number; the least recently changed are written out) and
 writes each about once, by COPY when new, instead of reading and writing it back per batch;
@@ -19,15 +20,15 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
-from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
+from khidma.core.events import CONNECTION_ERRORS, EventStore
 from khidma.core.events.locks import lock_key
 
-from . import storage
+from . import reading, storage, timestamps
 from .decoding import Decoded, Decoder
 from .projection import NEXT, Projection, ProjectionError, Tables
 
@@ -96,6 +97,7 @@ async def rebuild(
     try:
         for c in conns:
             await _plan_each_time(c)
+            await timestamps.encode_faster(c)
         for projection in projections:
             await _claim(conn, schema, projection)
         for projection in projections:
@@ -146,6 +148,7 @@ async def rebuild(
         for c in conns:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 await c.execute("RESET plan_cache_mode")  # the pool keeps session settings
+                await timestamps.encode_as_usual(c)
             await store.pool.release(c)
 
 
@@ -190,13 +193,11 @@ async def _follow(
     lanes = [_Lane(c, t, position, keep) for c, t in zip(conns, targets, strict=True)]
     tasks = [asyncio.create_task(lane.run()) for lane in lanes]
     try:
-        async with contextlib.aclosing(_pages(store, position, until, batch, head)) as pages:
-            async for records in pages:
+        pages = reading.pages(store, decoder, position, until, batch, head)
+        async with contextlib.aclosing(pages):
+            async for last, events in pages:
                 if any(lane.error for lane in lanes):
                     break
-                last = records[-1].position
-                assert last is not None
-                events = _decode_all(decoder, records)
                 chosen: dict[frozenset[str], list[Decoded]] = {}
                 for lane in lanes:
                     families = lane.target.families
@@ -223,29 +224,6 @@ async def _follow(
     if progress is not None:
         progress(position, head)
     return position
-
-
-async def _pages(
-    store: EventStore, after: int, until: int | None, batch: int, head: int
-) -> AsyncIterator[list[RecordedEvent]]:
-    """The log after ``after``, up to ``until`` or else until caught up, a batch at a time.
-
-    A pass over the whole log reads up to the head it started from through one cursor, then
-    what was logged meanwhile page by page.
-    """
-    if until is None and head > after:
-        async for page in store.read_through(after, head, batch):
-            yield page
-            after = page[-1].position or after
-    while until is None or after < until:
-        limit = batch if until is None else min(batch, until - after)
-        records = await store.read_all(after, limit)
-        if not records:
-            return
-        yield records
-        after = records[-1].position or after
-        if until is None and len(records) < limit:
-            return  # caught up
 
 
 class _KeptFailed(Exception):
@@ -297,29 +275,6 @@ class _Lane:
                 await projection.prepare(self.conn, tables)
                 await projection.apply(self.conn, events, tables)
         self.position = last
-
-
-def _decode_all(decoder: Decoder, records: list[RecordedEvent]) -> list[Decoded]:
-    """The records some projection follows, decoded; ProjectionError names one that is not."""
-    decode = decoder.decode
-    try:
-        return [e for r in records if (e := decode(r)) is not None]
-    except Exception:  # decoding is deterministic: again one by one, to name the event
-        return [e for r in records if (e := _decode(decoder, r)) is not None]
-
-
-def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
-    try:
-        return decoder.decode(record)
-    except Exception as error:
-        kind = decoder.kind(record.topic)
-        assert record.position is not None
-        event = Decoded(
-            record.position, record.stream_id, record.version, record.topic,
-            kind.family if kind else "?", kind.name if kind else record.topic, {},
-            record.metadata, record.recorded_at, record.recorded_at,
-        )  # fmt: skip
-        raise ProjectionError("replay", event, error) from error
 
 
 async def _track(conn: asyncpg.Connection, projection: Projection, position: int) -> None:

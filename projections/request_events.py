@@ -9,6 +9,8 @@ from typing import Any
 from khidma.core.domain.governorate import SYRIA_TIME
 from khidma.core.domain.lifecycle import FINAL, Status
 
+from .decoding import decode_value
+
 S = Status
 # The status a request is in after each event (None: unchanged). FeeAssessed and
 # PickupCentreChanged depend on the event's state: see ``status_after``.
@@ -95,5 +97,5 @@ def due_on(state: dict[str, Any]) -> date | None:
     clock = state.get("clock")
     if not clock:
         return None
-    due = clock["due_on"]
+    due = decode_value(clock["due_on"])  # the clock is left as stored: see decoding.UNREAD
     return date.fromisoformat(due) if isinstance(due, str) else due

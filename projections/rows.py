@@ -112,9 +112,10 @@ class RowSet:
 
     async def load(self, conn: asyncpg.Connection, keys: Iterable[Hashable]) -> None:
         """Fetch the stored rows among ``keys`` (those already held are kept as they are)."""
-        held, gone = self._rows, self._gone
+        held = self._rows
         unique = keys if isinstance(keys, set | frozenset) else set(keys)
-        wanted = [k for k in unique if k not in held and k not in gone]
+        # Set differences with dicts: a rebuild holds nearly every key it is asked for.
+        wanted = list(unique.difference(held).difference(self._gone))
         if not wanted:
             return
         names = self.columns.key_names

@@ -11,7 +11,9 @@ import pytest
 from khidma.core.app import Khidma
 from khidma.core.app.demo import load_demo
 from khidma.core.events import EventStore, NewEvent
+from khidma.projections.decoding import Decoder
 from khidma.projections.projection import ProjectionError
+from khidma.projections.reading import read_through
 from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
 from khidma.projections.requests import RequestsProjection
@@ -108,13 +110,24 @@ async def test_a_rebuild_names_the_event_it_cannot_apply_and_swaps_nothing_in(
     assert await checksums(store, "requests") == before
 
 
-async def test_the_rebuild_reads_the_log_as_read_all_does(store: EventStore) -> None:
+async def test_read_through_pages_the_log_as_read_all_does(store: EventStore) -> None:
     await load_demo(Khidma(store))
     await logged(store)
     head = await store.head()
     paged = [e async for page in store.read_through(3, head - 2, page=5) for e in page]
     assert [e.position for e in paged] == list(range(4, head - 1))
     assert paged == await store.read_all(3, head - 5)
+
+
+async def test_the_rebuild_reads_and_decodes_the_log_as_read_all_does(store: EventStore) -> None:
+    await load_demo(Khidma(store))
+    await logged(store)
+    head = await store.head()
+    decoder = Decoder()
+    pages = [page async for page in read_through(store, decoder, 3, head - 2, 5)]
+    assert [last for last, _ in pages] == [*range(8, head - 2, 5), head - 2]
+    read = [e for r in await store.read_all(3, head - 5) if (e := decoder.decode(r)) is not None]
+    assert [e for _, events in pages for e in events] == read
 
 
 class _Watching(RequestsProjection):

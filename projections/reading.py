@@ -1,0 +1,109 @@
+"""The log as a rebuild reads it: a batch at a time, decoded for the projections being rebuilt.
+
+The pass over the whole log reads its rows through one cursor and decodes them as they come
+(decoding.ROW_COLUMNS: no RecordedEvent per row); what was logged meanwhile is read with
+``EventStore.read_all``, which also runs the sequencer at the end of the log. Should an event
+not decode, it is decoded again one by one, and ProjectionError names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+import orjson
+
+from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
+
+from .decoding import ROW_COLUMNS, Decoded, Decoder
+from .projection import ProjectionError
+
+
+async def pages(
+    store: EventStore, decoder: Decoder, after: int, until: int | None, batch: int, head: int
+) -> AsyncIterator[tuple[int, list[Decoded]]]:
+    """The log after ``after``, up to ``until`` or else until caught up, a batch at a time:
+    the last position of each batch and its events some projection follows, decoded.
+
+    A pass over the whole log reads up to the head it started from through one cursor, then
+    what was logged meanwhile page by page.
+    """
+    if until is None and head > after:
+        async for last, events in read_through(store, decoder, after, head, batch):
+            yield last, events
+            after = last
+    while until is None or after < until:
+        limit = batch if until is None else min(batch, until - after)
+        records = await store.read_all(after, limit)
+        if not records:
+            return
+        after = records[-1].position or after
+        yield after, _decode_all(decoder, records)
+        if until is None and len(records) < limit:
+            return  # caught up
+
+
+async def read_through(
+    store: EventStore, decoder: Decoder, after: int, until: int, batch: int
+) -> AsyncIterator[tuple[int, list[Decoded]]]:
+    """The log after ``after`` up to ``until``, decoded a batch at a time, as pages yields it.
+
+    Like ``EventStore.read_through`` (one cursor in a read-only transaction on a connection of
+    its own, the next batch fetched while this one is worked on), but the rows are decoded as
+    they come, without a RecordedEvent each (see decoding.ROW_COLUMNS).
+    """
+    async with store.pool.acquire() as conn, conn.transaction(readonly=True):
+        cursor = await conn.cursor(
+            f"SELECT {ROW_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
+            " WHERE l.position > $1 AND l.position <= $2 ORDER BY l.position",
+            after,
+            until,
+        )
+        task = asyncio.ensure_future(cursor.fetch(batch))
+        try:
+            while rows := await task:
+                task = asyncio.ensure_future(cursor.fetch(batch))
+                yield rows[-1][0], _decode_rows(decoder, rows)
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *CONNECTION_ERRORS):
+                await task
+
+
+def _decode_all(decoder: Decoder, records: list[RecordedEvent]) -> list[Decoded]:
+    """The records some projection follows, decoded; ProjectionError names one that is not."""
+    decode = decoder.decode
+    try:
+        return [e for r in records if (e := decode(r)) is not None]
+    except Exception:  # decoding is deterministic: again one by one, to name the event
+        return [e for r in records if (e := _decode(decoder, r)) is not None]
+
+
+def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
+    """The rows (of ROW_COLUMNS) some projection follows, decoded, as _decode_all does."""
+    decode = decoder.decode_row
+    try:
+        return [e for r in rows if (e := decode(r)) is not None]
+    except Exception:  # to name the event, as _decode_all does (the event id is not read)
+        records = [
+            RecordedEvent(position, 0, stream_id, version, topic, data, orjson.loads(meta), at)
+            for position, stream_id, version, topic, data, meta, at in rows
+        ]
+        return _decode_all(decoder, records)
+
+
+def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
+    try:
+        return decoder.decode(record)
+    except Exception as error:
+        kind = decoder.kind(record.topic)
+        assert record.position is not None
+        event = Decoded(
+            record.position, record.stream_id, record.version, record.topic,
+            kind.family if kind else "?", kind.name if kind else record.topic, {},
+            record.metadata, record.recorded_at, record.recorded_at,
+        )  # fmt: skip
+        raise ProjectionError("replay", event, error) from error
