@@ -8,14 +8,12 @@ not decode, it is decoded again one by one, and ProjectionError names it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import asyncpg
 import orjson
 
-from khidma.core.events import CONNECTION_ERRORS, EventStore, RecordedEvent
+from khidma.core.events import EventStore, RecordedEvent
 
 from .decoding import ROW_COLUMNS, Decoded, Decoder
 from .projection import ProjectionError
@@ -48,29 +46,11 @@ async def pages(
 async def read_through(
     store: EventStore, decoder: Decoder, after: int, until: int, batch: int
 ) -> AsyncIterator[tuple[int, list[Decoded]]]:
-    """The log after ``after`` up to ``until``, decoded a batch at a time, as pages yields it.
-
-    Like ``EventStore.read_through`` (one cursor in a read-only transaction on a connection of
-    its own, the next batch fetched while this one is worked on), but the rows are decoded as
-    they come, without a RecordedEvent each (see decoding.ROW_COLUMNS).
-    """
-    async with store.pool.acquire() as conn, conn.transaction(readonly=True):
-        cursor = await conn.cursor(
-            f"SELECT {ROW_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
-            " WHERE l.position > $1 AND l.position <= $2 ORDER BY l.position",
-            after,
-            until,
-        )
-        task = asyncio.ensure_future(cursor.fetch(batch))
-        try:
-            while rows := await task:
-                task = asyncio.ensure_future(cursor.fetch(batch))
-                yield rows[-1][0], _decode_rows(decoder, rows)
-        finally:
-            if not task.done():
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *CONNECTION_ERRORS):
-                await task
+    """The log after ``after`` up to ``until``, decoded a batch at a time, as pages yields it:
+    through ``EventStore.read_rows``'s cursor, the rows decoded as they come, without a
+    RecordedEvent each (see decoding.ROW_COLUMNS)."""
+    async for rows in store.read_rows(after, until, ROW_COLUMNS, batch):
+        yield rows[-1][0], _decode_rows(decoder, rows)
 
 
 def _decode_all(decoder: Decoder, records: list[RecordedEvent]) -> list[Decoded]:

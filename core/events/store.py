@@ -239,15 +239,25 @@ class EventStore:
     async def read_through(
         self, after_position: int, until_position: int, page: int = 10_000
     ) -> AsyncIterator[list[RecordedEvent]]:
-        """The logged events after ``after_position`` up to ``until_position``, page by page.
+        """The logged events after ``after_position`` up to ``until_position``, page by page
+        (for long reads, as :meth:`read_rows`)."""
+        columns = f"l.position, {_COLUMNS}"
+        async for rows in self.read_rows(after_position, until_position, columns, page):
+            yield [RecordedEvent(*r) for r in rows]
 
-        For long reads (a projection rebuild): one cursor over the log joined to its events, in
-        a read-only transaction on a connection of its own (no xid, so the sequencer's horizon
-        does not wait for it), the next page fetched while the caller works on this one.
+    async def read_rows(
+        self, after_position: int, until_position: int, columns: str, page: int = 10_000
+    ) -> AsyncIterator[list[asyncpg.Record]]:
+        """``columns`` of the log (``l``) joined to its events (``e``) after ``after_position``
+        up to ``until_position``, in position order, page by page.
+
+        For long reads (a projection rebuild): one cursor, in a read-only transaction on a
+        connection of its own (no xid, so the sequencer's horizon does not wait for it), the
+        next page fetched while the caller works on this one.
         """
         async with self.pool.acquire() as conn, conn.transaction(readonly=True):
             cursor = await conn.cursor(
-                f"SELECT l.position, {_COLUMNS} FROM event_log l JOIN events e USING (event_id)"
+                f"SELECT {columns} FROM event_log l JOIN events e USING (event_id)"
                 " WHERE l.position > $1 AND l.position <= $2 ORDER BY l.position",
                 after_position,
                 until_position,
@@ -256,7 +266,7 @@ class EventStore:
             try:
                 while rows := await task:
                     task = asyncio.ensure_future(cursor.fetch(page))
-                    yield [RecordedEvent(*r) for r in rows]
+                    yield rows
             finally:
                 if not task.done():
                     task.cancel()
