@@ -26,7 +26,6 @@ from pathlib import Path
 import asyncpg
 from append import drop_schema, logged_head, target_database
 
-from khidma.core import running
 from khidma.core.config import Settings
 from khidma.core.events import EventStore
 from khidma.projections.registry import projections
@@ -116,7 +115,7 @@ def main() -> None:
     schema = f"bench_projections_{args.events}"
     with target_database(args.database_url) as url:
         try:
-            result = running.run(run(url, schema, args.events))  # as `khidma replay` runs
+            result = asyncio.run(run(url, schema, args.events))  # as `khidma replay` runs
         finally:
             if not args.keep:
                 asyncio.run(drop_schema(url, schema))
