@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 from uuid import NAMESPACE_URL, UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -31,7 +31,7 @@ from .forms import FormSchema, validate_schema
 from .governorate import Governorate
 from .ids import derived_id
 from .money import pounds
-from .text import Bilingual, bounded, choice, moment
+from .text import Bilingual, bounded, choice, choices, moment, whole_days
 
 _SERVICE_CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _AGENCY_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -383,29 +383,9 @@ def _definition(fields: dict[str, Any]) -> dict[str, Any]:
         "form_schema": validate_schema(fields["form_schema"], "form_schema"),
         "agency_fee": pounds("agency_fee", fields["agency_fee"]),
         "handling": choice("handling", Handling, fields["handling"]),
-        "turnaround_days": _days("turnaround_days", turnaround, 0, MAX_TURNAROUND_DAYS),
+        "turnaround_days": whole_days("turnaround_days", turnaround, 0, MAX_TURNAROUND_DAYS),
         "clock_rule": choice("clock_rule", ClockRule, fields["clock_rule"]),
-        "collectors": _members("collectors", Collector, fields["collectors"]),
-        "delivery": _members("delivery", Delivery, fields["delivery"]),
-        "validity_days": _days("validity_days", fields["validity_days"], 1, MAX_VALIDITY_DAYS),
+        "collectors": choices("collectors", Collector, fields["collectors"]),
+        "delivery": choices("delivery", Delivery, fields["delivery"]),
+        "validity_days": whole_days("validity_days", fields["validity_days"], 1, MAX_VALIDITY_DAYS),
     }
-
-
-_E = TypeVar("_E", bound=StrEnum)
-
-
-def _members(field: str, kind: type[_E], values: object) -> list[_E]:
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        raise ValidationError(field, f"expected a list of {', '.join(kind)}")
-    members = {choice(f"{field}[{i}]", kind, v) for i, v in enumerate(values)}
-    if not members:
-        raise ValidationError(field, "at least one is needed")
-    return sorted(members)
-
-
-def _days(field: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, "expected a whole number of days")
-    if not low <= value <= high:
-        raise ValidationError(field, f"expected {low} to {high} days, got {value}")
-    return value

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import TypeVar
 
 from .errors import ValidationError
@@ -58,6 +59,7 @@ class Bilingual:
 
 
 E = TypeVar("E", bound=Enum)
+S = TypeVar("S", bound=StrEnum)
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 
 
@@ -72,6 +74,25 @@ def choice(field: str, kind: type[E], value: object) -> E:
                 return member
     allowed = ", ".join(str(member.value) for member in kind)
     raise ValidationError(field, f"unknown value {value!r}; expected one of {allowed}")
+
+
+def choices(field: str, kind: type[S], values: object) -> list[S]:
+    """One or more members of the enum ``kind`` (each as :func:`choice` takes it), sorted."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError(field, f"expected a list of {', '.join(kind)}")
+    members = {choice(f"{field}[{i}]", kind, v) for i, v in enumerate(values)}
+    if not members:
+        raise ValidationError(field, "at least one is needed")
+    return sorted(members)
+
+
+def whole_days(field: str, value: object, low: int, high: int) -> int:
+    """A whole number of days from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, "expected a whole number of days")
+    if not low <= value <= high:
+        raise ValidationError(field, f"expected {low} to {high} days, got {value}")
+    return value
 
 
 def code(field: str, value: object, maximum: int = 32) -> str:

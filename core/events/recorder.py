@@ -119,8 +119,7 @@ class Recorder:
             list(seen),
             list(seen.values()),
         )
-        asked = {s: s for s in seen}  # asyncpg's own UUID type would leak out
-        return [asked[r[0]] for r in rows]
+        return [r[0] for r in rows]
 
     async def _send(self, batch: list[Pending[Record, Appended]]) -> None:
         if len(batch) == 1:
