@@ -118,6 +118,8 @@ class _Bridge:
             raise InfrastructureFactoryError("KHIDMA_DATABASE_URL is not set")
         self.settings = settings
         self.closed = False
+        self._lock = threading.Lock()  # a call is submitted whole before close, or refused
+        self._calls: set[asyncio.Task[Any]] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="khidma-bridge", daemon=True
@@ -133,10 +135,20 @@ class _Bridge:
 
     def submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
         """Start ``coro`` on the store's loop."""
-        if self.closed or threading.current_thread() is self._thread:
-            coro.close()
-            raise ProgrammingError("the store is closed, or this is its own thread")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        with self._lock:
+            if self.closed or threading.current_thread() is self._thread:
+                coro.close()
+                raise ProgrammingError("the store is closed, or this is its own thread")
+            return asyncio.run_coroutine_threadsafe(self._tracked(coro), self._loop)
+
+    async def _tracked(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls.add(task)
+        try:
+            return await coro
+        finally:
+            self._calls.discard(task)
 
     def call(self, coro: Coroutine[Any, Any, _T]) -> _T:
         """Run ``coro`` on the store's loop and return its result."""
@@ -145,20 +157,24 @@ class _Bridge:
             return future.result()
 
     def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True  # refuse new work from here on
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True  # refuse new work from here on
         try:
             asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result()
         finally:
             self._stop()
 
     async def _shutdown(self) -> None:
-        current = asyncio.current_task()
-        tasks = [t for t in asyncio.all_tasks() if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Only the callers' calls are cancelled: the store's own tasks (a connection on its way
+        # back to the pool, asyncpg's shielded resets) finish, and the store's close waits for
+        # them. Every call submitted before close has taken its first step by now (the loop
+        # runs callbacks in order), so it is in the set.
+        calls = list(self._calls)
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
         await self._loop.shutdown_asyncgens()
         await self.store.close()
 

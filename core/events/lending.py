@@ -44,6 +44,7 @@ class Lender:
         self._waiting: deque[_Turn] = deque()
         self._sweep: asyncio.TimerHandle | None = None
         self._releasing: set[asyncio.Task[None]] = set()
+        self._unstarted: dict[asyncio.Task[None], PoolConnectionProxy] = {}
         self._closed = False
 
     @property
@@ -173,6 +174,19 @@ class Lender:
             self._sweep = loop.call_later(self._linger, self._release_unused)
 
     def _release_later(self, conn: PoolConnectionProxy) -> None:
-        task = asyncio.get_running_loop().create_task(self._pool.release(conn))
+        task = asyncio.get_running_loop().create_task(self._give_back())
+        self._unstarted[task] = conn
         self._releasing.add(task)
-        task.add_done_callback(self._releasing.discard)
+        task.add_done_callback(self._given_back)
+
+    async def _give_back(self) -> None:
+        conn = self._unstarted.pop(asyncio.current_task())  # type: ignore[arg-type]
+        await self._pool.release(conn)  # shielded by asyncpg from its first step on
+
+    def _given_back(self, task: asyncio.Task[None]) -> None:
+        self._releasing.discard(task)
+        conn = self._unstarted.pop(task, None)
+        if conn is not None:
+            # Cancelled before its first step (a loop shutting down cancels every task): a
+            # connection never given back would make the pool's close wait forever.
+            self._release_later(conn)

@@ -170,3 +170,19 @@ async def test_expire_gives_back_the_idle_connections(pool: asyncpg.Pool) -> Non
     assert lender.held == 0 and in_use(pool) == 0
     assert await lender.fetchval("SELECT 2") == 2
     await lender.close()
+
+
+async def test_a_give_back_cancelled_before_it_ran_still_reaches_the_pool(
+    pool: asyncpg.Pool,
+) -> None:
+    """A shutdown that cancels every task of the loop must not leave a connection lent out."""
+    lender = Lender(pool, size=2)
+    await lender.fetchval("SELECT 1")
+    lender.expire()  # queues the connection's return to the pool as a task
+    me = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is not me:
+            task.cancel()  # before the task's first step, as asyncio.run's shutdown does
+    await lender.close()
+    await asyncio.sleep(0.05)
+    assert lender.held == 0 and in_use(pool) == 0
