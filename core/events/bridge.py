@@ -1,24 +1,23 @@
 """eventsourcing persistence on khidma's store: ``PERSISTENCE_MODULE=khidma.core.events.bridge``.
 
 The store is asynchronous and eventsourcing's recorders are not: one thread runs an event loop
-that owns the store, and each recorder method runs a coroutine there and waits for it. Notification
-ids are ``event_log`` positions (contiguous, gap-free, in commit order). A schema's log is one
-application sequence, so give each eventsourcing application a schema of its own
-(``KHIDMA_DB_SCHEMA``, or ``<APP NAME>_KHIDMA_DB_SCHEMA`` in a system). Originator ids are UUIDs.
+that owns the store (store_thread.py), and each recorder method runs a coroutine there and
+waits for it. Notification ids are ``event_log`` positions (contiguous, gap-free, in commit
+order). A schema's log is one application sequence, so give each eventsourcing application a
+schema of its own (``KHIDMA_DB_SCHEMA``, or ``<APP NAME>_KHIDMA_DB_SCHEMA`` in a system).
+Originator ids are UUIDs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import os
 import threading
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-import asyncpg
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
@@ -27,9 +26,7 @@ from eventsourcing.persistence import (
     InfrastructureFactoryError,
     IntegrityError,
     Notification,
-    OperationalError,
     ProcessRecorder,
-    ProgrammingError,
     StoredEvent,
     Subscription,
     Tracking,
@@ -38,11 +35,9 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
 
 from ..config import Settings
-from .errors import ConcurrencyError, InvalidEventError, TrackingError
-from .migrate import migrate_database
 from .records import PendingEvent, RecordedEvent
 from .records import Tracking as StoreTracking
-from .store import EventStore
+from .store_thread import StoreThread, translated
 
 _T = TypeVar("_T")
 
@@ -83,21 +78,6 @@ def _notification(event: RecordedEvent) -> Notification:
     )
 
 
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """Raise the store's and the driver's errors as eventsourcing's."""
-    try:
-        yield
-    except (ConcurrencyError, TrackingError, asyncpg.UniqueViolationError) as error:
-        raise IntegrityError(str(error)) from error
-    except InvalidEventError as error:
-        raise DataError(str(error)) from error
-    except asyncpg.UndefinedTableError as error:
-        raise ProgrammingError(f"{error} (is the schema migrated?)") from error
-    except asyncpg.PostgresConnectionError as error:
-        raise OperationalError(str(error)) from error
-
-
 def _settings(env: Environment) -> Settings:
     """KHIDMA_* settings from the process, overridden by the application's env."""
     values = {k: v for k, v in os.environ.items() if k.startswith("KHIDMA_")}
@@ -109,92 +89,10 @@ def _settings(env: Environment) -> Settings:
     return Settings.from_env(values)
 
 
-class _Bridge:
-    """khidma's store, owned by an event loop on a thread of its own."""
-
-    def __init__(self, settings: Settings, migrate: bool) -> None:
-        dsn = settings.database_url
-        if not dsn:
-            raise InfrastructureFactoryError("KHIDMA_DATABASE_URL is not set")
-        self.settings = settings
-        self.closed = False
-        self._lock = threading.Lock()  # a call is submitted whole before close, or refused
-        self._calls: set[asyncio.Task[Any]] = set()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="khidma-bridge", daemon=True
-        )
-        self._thread.start()
-        try:
-            if migrate:
-                self.call(migrate_database(dsn, settings))
-            self.store: EventStore = self.call(EventStore.open(dsn, settings))
-        except BaseException:
-            self._stop()
-            raise
-
-    def submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        """Start ``coro`` on the store's loop."""
-        with self._lock:
-            if self.closed or threading.current_thread() is self._thread:
-                coro.close()
-                raise ProgrammingError("the store is closed, or this is its own thread")
-            return asyncio.run_coroutine_threadsafe(self._tracked(coro), self._loop)
-
-    async def _tracked(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        task = asyncio.current_task()
-        assert task is not None
-        self._calls.add(task)
-        try:
-            return await coro
-        finally:
-            self._calls.discard(task)
-
-    def call(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        """Run ``coro`` on the store's loop and return its result."""
-        future = self.submit(coro)
-        with _translated():
-            return future.result()
-
-    def close(self) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True  # refuse new work from here on
-        try:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result()
-        finally:
-            self._stop()
-
-    async def _shutdown(self) -> None:
-        # Only the callers' calls are cancelled: the store's own tasks (a connection on its way
-        # back to the pool, asyncpg's shielded resets) finish, and the store's close waits for
-        # them. Every call submitted before close has taken its first step by now (the loop
-        # runs callbacks in order), so it is in the set.
-        calls = list(self._calls)
-        for call in calls:
-            call.cancel()
-        await asyncio.gather(*calls, return_exceptions=True)
-        await self._loop.shutdown_asyncgens()
-        await self.store.close()
-
-    def _stop(self) -> None:
-        self.closed = True
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        # Work submitted while closing: cancel it, so that no caller waits forever.
-        leftover = asyncio.all_tasks(self._loop)
-        for task in leftover:
-            task.cancel()
-        if leftover:
-            self._loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
-        self._loop.close()
-
-
 class _StoreRecorder:
     """What the recorders here share: the bridge, and who tracks (the application's name)."""
 
-    def __init__(self, bridge: _Bridge, tracker: str = "") -> None:
+    def __init__(self, bridge: StoreThread, tracker: str = "") -> None:
         self.bridge = bridge
         self.tracker = tracker
 
@@ -282,7 +180,7 @@ class StoreSubscription(Subscription[EventRecorder]):
                 raise StopIteration
             step = self._bridge.submit(self._step())
         try:
-            with _translated():
+            with translated():
                 event = step.result()
         except (concurrent.futures.CancelledError, StopAsyncIteration):
             self.stop()
@@ -366,7 +264,7 @@ class Factory(InfrastructureFactory[StoreTrackingRecorder]):
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
         migrate = strtobool(self.env.get("CREATE_TABLE") or "yes")
-        self._bridge = _Bridge(_settings(self.env), migrate)
+        self._bridge = StoreThread(_settings(self.env), migrate)
 
     def _class(self, topic_key: str, default: type[_T]) -> type[_T]:
         topic = self.env.get(topic_key)
