@@ -74,6 +74,7 @@ FORM: dict[str, Any] = {  # four fields the profile prefills, one the citizen ty
 class Run:
     measured: int  # commands completed while the clock ran
     elapsed: float
+    cpu: float  # this process's CPU seconds while the clock ran
     commands: int  # every completed command, warm-up included
     latencies: list[float]  # seconds, of the commands completed while the clock ran
 
@@ -102,12 +103,13 @@ async def drive(callers: int, command: Callable[[int], Awaitable[None]], t: Timi
 
     tasks = [asyncio.create_task(caller(i)) for i in range(callers)]
     await asyncio.sleep(t.warmup)
-    start, began, timing = done, time.perf_counter(), True
+    start, began, cpu, timing = done, time.perf_counter(), time.process_time(), True
     await asyncio.sleep(t.seconds)
     measured, elapsed, timing = done - start, time.perf_counter() - began, False
+    cpu = time.process_time() - cpu
     stop = True
     await asyncio.gather(*tasks)
-    return Run(measured, elapsed, done, latencies)
+    return Run(measured, elapsed, cpu, done, latencies)
 
 
 def national_number(i: int) -> str:
@@ -291,13 +293,19 @@ def main() -> None:
                 )
 
     rate = {s: sum(r.measured for r in rs) / sum(r.elapsed for r in rs) for s, rs in runs.items()}
+    # CPU per command moves less with the machine's load than throughput does.
+    cpu_us = {
+        s: sum(r.cpu for r in rs) / sum(r.measured for r in rs) * 1e6 for s, rs in runs.items()
+    }
     latencies = [x * 1000 for r in runs["khidma"] for x in r.latencies]
     raw_latencies = [x * 1000 for r in runs["raw"] for x in r.latencies]
     print(
         f"commands at {args.callers} callers ({args.clerks} clerks), {seconds:g} s each in"
         f" {rounds} rounds: khidma {rate['khidma']:,.0f}/s, p50 {percentile(latencies, 50):.2f}"
         f" ms, p99 {percentile(latencies, 99):.2f} ms; raw {rate['raw']:,.0f}/s, p50"
-        f" {percentile(raw_latencies, 50):.2f} ms, p99 {percentile(raw_latencies, 99):.2f} ms",
+        f" {percentile(raw_latencies, 50):.2f} ms, p99 {percentile(raw_latencies, 99):.2f} ms;"
+        f" CPU of this process per command: khidma {cpu_us['khidma']:.0f} µs, raw"
+        f" {cpu_us['raw']:.0f} µs",
         file=sys.stderr,
     )
     summary = {
@@ -307,6 +315,8 @@ def main() -> None:
         "ratio": round(rate["khidma"] / rate["raw"], 2) if rate["raw"] else None,
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
+        "khidma_cpu_us": round(cpu_us["khidma"]),
+        "raw_cpu_us": round(cpu_us["raw"]),
     }
     print(json.dumps(summary), flush=True)
 
