@@ -12,7 +12,7 @@ from ..types import ConnectorError, ConnectorRefused, ConnectorUnavailable, Heal
 
 
 @functools.cache
-def _tls() -> ssl.SSLContext:
+def tls() -> ssl.SSLContext:
     """The certificate store, loaded once: building it is most of a new client's cost (~55 ms
     of CPU against ~2 ms for a client given it), which every outside call used to pay."""
     return httpx.create_ssl_context()
@@ -45,7 +45,7 @@ class Http:
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         url = f"{self.base}{path}"
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, verify=_tls()) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=tls()) as client:
                 response = await client.request(method, url, **options)
                 response.read()
         except httpx.TimeoutException as error:

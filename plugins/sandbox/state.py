@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from ..builtin.http import tls
 from ..signing import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class Sandbox:
 
     async def _send(self, url: str, payloads: list[dict[str, Any]], delay: float) -> None:
         await asyncio.sleep(delay)
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        async with httpx.AsyncClient(timeout=10.0, verify=tls()) as client:
             for payload in payloads:
                 body = json.dumps(payload, ensure_ascii=False).encode()
                 for attempt in range(5):  # as agencies do: a few tries, then polling finds it
