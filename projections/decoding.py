@@ -168,14 +168,16 @@ def decode_state(raw: dict[str, Any]) -> dict[str, Any]:
     """An event's state with its values decoded, but for the attributes in ``UNREAD``."""
     for key, value in raw.items():
         kind = type(value)
-        if kind is dict and key not in UNREAD:
-            tag = value.get("_type_")
-            data = value.get("_data_")
-            if tag is not None and len(value) == 2 and tag in _TAGS:
-                if type(data) is str:
-                    raw[key] = _TAGS[tag](data)  # the usual case: an id, a moment, a date
+        if kind is dict:
+            if key in UNREAD:
+                continue
+            if len(value) == 2:
+                decoder = _TAGS.get(value.get("_type_"))  # type: ignore[arg-type]
+                data = value.get("_data_")
+                if decoder is not None and type(data) is str:
+                    raw[key] = decoder(data)  # the usual case: an id, a moment, a date
                     continue
-                if tag == "enum_topic" and type(data) is list and type(data[-1]) in _PLAIN:
+                if decoder is _enum and type(data) is list and type(data[-1]) in _PLAIN:
                     raw[key] = _enum(data)
                     continue
             raw[key] = decode_value(value)
