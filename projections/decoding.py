@@ -43,9 +43,12 @@ FAMILIES: dict[str, type] = {
 # RecordedEvent holds but its event id, and of the metadata only what projections read (who
 # did it: request_timeline), taken out by the server. A rebuild reads a million of these;
 # RecordedEvent objects, the jsonb codec's call per row and parsing the metadata cost as much
-# as parsing the state.
+# as parsing the state. The moment it was recorded comes as ISO text in UTC (whatever the
+# session's zone and date style): fromisoformat makes the same datetime as asyncpg's codec
+# (a timedelta built with keywords, then added to its epoch) in a quarter of the instructions.
 ROW_COLUMNS = (
-    "l.position, e.stream_id, e.version, e.topic, e.data, e.recorded_at,"
+    "l.position, e.stream_id, e.version, e.topic, e.data,"
+    """ to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),"""
     " e.metadata->>'actor_role', e.metadata->>'centre'"
 )
 
@@ -215,11 +218,12 @@ class Decoder:
 
     def decode_row(self, row: Sequence[Any]) -> Decoded | None:
         """A row of :data:`ROW_COLUMNS` decoded, as :meth:`decode` does a recorded event."""
-        position, stream_id, version, topic, data, recorded_at, actor_role, centre = row
+        position, stream_id, version, topic, data, recorded, actor_role, centre = row
         kind = self.kind(topic)
         if kind is None:
             return None
         metadata = {"actor_role": actor_role, "centre": centre}
+        recorded_at = datetime.fromisoformat(recorded)
         return _decoded(kind, position, stream_id, version, topic, data, metadata, recorded_at)
 
 

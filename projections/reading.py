@@ -9,6 +9,7 @@ not decode, it is decoded again one by one, and ProjectionError names it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import asyncpg
 
@@ -72,8 +73,9 @@ def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
 
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
     """A row of ROW_COLUMNS as a RecordedEvent (without its event id, which is not read)."""
-    position, stream_id, version, topic, data, at, actor_role, centre = row
+    position, stream_id, version, topic, data, recorded, actor_role, centre = row
     metadata = {"actor_role": actor_role, "centre": centre}
+    at = datetime.fromisoformat(recorded)
     return RecordedEvent(position, 0, stream_id, version, topic, data, metadata, at)
 
 
