@@ -9,9 +9,9 @@ not decode, it is decoded again one by one, and ProjectionError names it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import asyncpg
-import orjson
 
 from khidma.core.events import EventStore, RecordedEvent
 
@@ -68,11 +68,15 @@ def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
     try:
         return [e for r in rows if (e := decode(r)) is not None]
     except Exception:  # to name the event, as _decode_all does (the event id is not read)
-        records = [
-            RecordedEvent(position, 0, stream_id, version, topic, data, orjson.loads(meta), at)
-            for position, stream_id, version, topic, data, meta, at in rows
-        ]
-        return _decode_all(decoder, records)
+        return _decode_all(decoder, [_recorded(row) for row in rows])
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    """A row of ROW_COLUMNS as a RecordedEvent (without its event id, which is not read)."""
+    position, stream_id, version, topic, data, recorded, actor_role, centre = row
+    metadata = {"actor_role": actor_role, "centre": centre}
+    at = datetime.fromisoformat(recorded)
+    return RecordedEvent(position, 0, stream_id, version, topic, data, metadata, at)
 
 
 def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:

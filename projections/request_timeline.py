@@ -76,7 +76,7 @@ class RequestTimelineProjection(Projection):
                     }
                 continue
             ar, en = describe(event.name, s, self._services)
-            meta = event.metadata
+            meta = event.metadata  # a rebuild reads only these two: see decoding.ROW_COLUMNS
             records.append(
                 (
                     event.stream_id,
