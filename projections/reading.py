@@ -15,7 +15,7 @@ import asyncpg
 
 from khidma.core.events import EventStore, RecordedEvent
 
-from .decoding import ROW_COLUMNS, Decoded, Decoder
+from .decoding import ROW_COLUMNS, Decoded, Decoder, row_metadata
 from .projection import ProjectionError
 
 
@@ -73,10 +73,9 @@ def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
 
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
     """A row of ROW_COLUMNS as a RecordedEvent (without its event id, which is not read)."""
-    position, stream_id, version, topic, data, recorded, actor_role, centre = row
-    metadata = {"actor_role": actor_role, "centre": centre}
+    position, stream_id, version, topic, data, recorded = row[:6]
     at = datetime.fromisoformat(recorded)
-    return RecordedEvent(position, 0, stream_id, version, topic, data, metadata, at)
+    return RecordedEvent(position, 0, stream_id, version, topic, data, row_metadata(row), at)
 
 
 def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
