@@ -6,12 +6,18 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from khidma.core.bootstrap import open_store
 from khidma.core.config import Settings
 from khidma.core.events import EventStore
 
 from .database import new_schema_name, test_database_url
+
+# No timing in any property: with a deadline (default 200 ms per example, and then at most
+# 1 s to draw the first ten examples) a busy machine fails tests whose code is right.
+hypothesis_settings.register_profile("khidma", deadline=None)
+hypothesis_settings.load_profile("khidma")
 
 
 @pytest.fixture(scope="session")

@@ -83,7 +83,8 @@ class Lender:
         for conn, _ in idle:
             self._held -= 1
             await self._pool.release(conn)
-        if self._releasing:
+        # A give-back cancelled before it ran queues itself again: wait for those as well.
+        while self._releasing:
             await asyncio.gather(*self._releasing, return_exceptions=True)
 
     async def _run(self, method: str, query: str, args: tuple[Any, ...]) -> Any:

@@ -38,7 +38,8 @@ async def log_events(store: EventStore, n: int) -> None:
             NewEvent("tests.audit:Happened", f"event {done + i}".encode()) for i in range(count)
         ]
         appended = await store.append(uuid.uuid4(), events, 0, {"actor_id": "clerk-7"})
-        await store.sequenced(appended)
+        # As the other helpers: a transaction elsewhere in the cluster may hold the horizon.
+        await store.sequenced(appended, timeout=60)
         done += count
 
 

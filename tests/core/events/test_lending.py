@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -31,6 +32,14 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 def in_use(pool: asyncpg.Pool) -> int:
     """Connections the pool has handed out (lent ones count: the pool cannot give them)."""
     return pool.get_size() - pool.get_idle_size()
+
+
+async def until_back(pool: asyncpg.Pool, timeout: float = 30) -> None:
+    """Wait until every connection is back in the pool (a give-back is a task, and the pool
+    resets or closes the connection on its way back: a round trip to the server)."""
+    async with asyncio.timeout(timeout):
+        while in_use(pool):  # noqa: ASYNC110 (the pool signals no connection's return)
+            await asyncio.sleep(0.01)
 
 
 async def test_statements_answer_and_reuse_one_connection(pool: asyncpg.Pool) -> None:
@@ -100,13 +109,25 @@ async def test_a_freed_connection_goes_to_the_longest_waiter(pool: asyncpg.Pool)
     await lender.close()
 
 
-async def test_a_waiter_that_gives_up_loses_no_connection(pool: asyncpg.Pool) -> None:
+async def test_a_waiter_that_gives_up_loses_no_connection(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
     lender = Lender(pool, size=1)
-    running = asyncio.create_task(lender.fetchval("SELECT 1 FROM pg_sleep(0.2)"))
-    await asyncio.sleep(0.05)
-    waiting = asyncio.create_task(lender.fetchval("SELECT 2"))
-    await asyncio.sleep(0.05)
-    waiting.cancel()
+    key = uuid.uuid4().int >> 65  # a lock of this test's own: it keeps ``running`` running
+    blocker = await asyncpg.connect(database_url)
+    try:
+        await blocker.execute("SELECT pg_advisory_lock($1)", key)
+        running = asyncio.create_task(
+            lender.fetchval("SELECT 1 FROM pg_advisory_xact_lock($1)", key)
+        )
+        await asyncio.sleep(0)  # its first step takes the one connection
+        assert lender.held == 1
+        waiting = asyncio.create_task(lender.fetchval("SELECT 2"))
+        await asyncio.sleep(0)  # its first step queues it for the connection
+        waiting.cancel()
+        await blocker.execute("SELECT pg_advisory_unlock($1)", key)
+    finally:
+        await blocker.close()
     assert await running == 1
     with pytest.raises(asyncio.CancelledError):
         await waiting
@@ -131,7 +152,7 @@ async def test_unused_connections_go_back_after_linger(pool: asyncpg.Pool) -> No
     lender = Lender(pool, size=2, linger=0.1)
     await lender.fetchval("SELECT 1")
     assert in_use(pool) == 1
-    await asyncio.sleep(0.35)
+    await until_back(pool)
     assert lender.idle == 0 and in_use(pool) == 0
     await lender.close()
 
@@ -166,8 +187,9 @@ async def test_expire_gives_back_the_idle_connections(pool: asyncpg.Pool) -> Non
     await lender.fetchval("SELECT 1")
     await pool.expire_connections()
     lender.expire()
-    await asyncio.sleep(0.05)
-    assert lender.held == 0 and in_use(pool) == 0
+    assert lender.held == 0
+    await until_back(pool)
+    assert in_use(pool) == 0
     assert await lender.fetchval("SELECT 2") == 2
     await lender.close()
 
@@ -183,6 +205,5 @@ async def test_a_give_back_cancelled_before_it_ran_still_reaches_the_pool(
     for task in asyncio.all_tasks():
         if task is not me:
             task.cancel()  # before the task's first step, as asyncio.run's shutdown does
-    await lender.close()
-    await asyncio.sleep(0.05)
+    await lender.close()  # returns once the connection is back
     assert lender.held == 0 and in_use(pool) == 0
