@@ -597,5 +597,5 @@ class QueueMachine(RuleBasedStateMachine):
         assert vars(replayed(self.events)) == vars(self.queue)
 
 
-QueueMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+QueueMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40)
 test_random_command_sequences = QueueMachine.TestCase

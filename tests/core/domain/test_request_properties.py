@@ -284,7 +284,7 @@ def check_invariants(r: ServiceRequest) -> None:
         assert isinstance(taken["relation"], Relation) if relative else taken["relation"] is None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(request=new_requests(), data=st.data())
 def test_random_commands_keep_the_invariants_and_replay_to_the_same_state(
     request: ServiceRequest, data: st.DataObject
