@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.database import drop_schema, new_schema_name, test_database_url
+from tests.ports import free_port
 
 KHIDMA = [sys.executable, "-m", "khidma.core.cli"]
 
@@ -21,12 +21,6 @@ KHIDMA = [sys.executable, "-m", "khidma.core.cli"]
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHIDMA_")}
     return env | extra
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

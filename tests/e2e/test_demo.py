@@ -7,7 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.e2e.test_cli import KHIDMA, clean_env, free_port, wait_healthy
+from tests.e2e.test_cli import KHIDMA, clean_env, wait_healthy
+from tests.ports import free_port
 
 TRACKING = re.compile(r"^\s+([A-Z]{3}-\d{4}-\d{7}-\d)\s+(\w+)\s+([\w.]+)\s+(\d{11})$", re.M)
 

@@ -28,7 +28,8 @@ from websockets.exceptions import ConnectionClosed
 
 from khidma.core.app.demo_data import KHALED, SAMI, clerk_of
 from tests.database import drop_schema, new_schema_name, test_database_url
-from tests.e2e.test_cli import KHIDMA, clean_env, free_port, wait_healthy
+from tests.e2e.test_cli import KHIDMA, clean_env, wait_healthy
+from tests.ports import free_port
 
 CLERK = clerk_of("HMS-01", "justice")
 RELATIVE = KHALED

@@ -17,9 +17,9 @@ from khidma.core.app import Khidma
 from khidma.core.config import Settings
 from khidma.core.events import EventStore
 from tests.core.app.request_world import BIRTH, seed
+from tests.ports import free_port
 
 from .conftest import SECRET, SandboxControl
-from .world import free_port
 
 KHIDMA = Path(sys.executable).parent / "khidma"
 

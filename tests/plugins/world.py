@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -22,14 +21,9 @@ from khidma.plugins.connectors import Connectors
 from khidma.plugins.dispatch import Running, running
 from khidma.plugins.manager import create_manager
 from tests.core.app.request_world import World, seed
+from tests.ports import free_port
 
 from .conftest import SandboxControl, plugin_settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class _Quiet(uvicorn.Server):
