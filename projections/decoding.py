@@ -58,9 +58,15 @@ ROW_COLUMNS = (
 )
 
 
-def row_metadata(row: Sequence[Any]) -> dict[str, Any]:
-    """The METADATA of a row of :data:`ROW_COLUMNS`."""
+def _row_metadata(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(METADATA, row[6:], strict=True))
+
+
+def recorded_from_row(row: Sequence[Any]) -> RecordedEvent:
+    """A row of :data:`ROW_COLUMNS` as a RecordedEvent (without its event id, not read)."""
+    position, stream_id, version, topic, data, recorded = row[:6]
+    at = datetime.fromisoformat(recorded)
+    return RecordedEvent(position, 0, stream_id, version, topic, data, _row_metadata(row), at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +241,7 @@ class Decoder:
             return None
         recorded_at = datetime.fromisoformat(recorded)
         return _decoded(
-            kind, position, stream_id, version, topic, data, row_metadata(row), recorded_at
+            kind, position, stream_id, version, topic, data, _row_metadata(row), recorded_at
         )
 
 

@@ -9,13 +9,12 @@ not decode, it is decoded again one by one, and ProjectionError names it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 
 import asyncpg
 
 from khidma.core.events import EventStore, RecordedEvent
 
-from .decoding import ROW_COLUMNS, Decoded, Decoder, row_metadata
+from .decoding import ROW_COLUMNS, Decoded, Decoder, recorded_from_row
 from .projection import ProjectionError
 
 
@@ -68,14 +67,7 @@ def _decode_rows(decoder: Decoder, rows: list[asyncpg.Record]) -> list[Decoded]:
     try:
         return [e for r in rows if (e := decode(r)) is not None]
     except Exception:  # to name the event, as _decode_all does (the event id is not read)
-        return _decode_all(decoder, [_recorded(row) for row in rows])
-
-
-def _recorded(row: asyncpg.Record) -> RecordedEvent:
-    """A row of ROW_COLUMNS as a RecordedEvent (without its event id, which is not read)."""
-    position, stream_id, version, topic, data, recorded = row[:6]
-    at = datetime.fromisoformat(recorded)
-    return RecordedEvent(position, 0, stream_id, version, topic, data, row_metadata(row), at)
+        return _decode_all(decoder, [recorded_from_row(row) for row in rows])
 
 
 def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
