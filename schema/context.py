@@ -40,6 +40,11 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
 
+    def read_anew(self) -> None:
+        """Forget what the loaders cached: a subscription's next update must not show what
+        its connection read before."""
+        self.loaders = Loaders(self.services.store, self.services.directory)
+
     @property
     def store(self) -> EventStore:
         return self.services.store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from uuid import UUID
 
 from khidma.core.events import EventStore
@@ -43,9 +44,14 @@ class Freshness:
             await self.store.progress.wait(pause, token)
             pause = min(pause * 2, self.store.settings.poll_interval)
 
-    async def caught_up(self, projection: str, *stream_ids: UUID) -> None:
-        """Return once ``projection`` has applied the latest event of every stream given."""
+    async def caught_up(self, projections: Sequence[str], *stream_ids: UUID) -> None:
+        """Return once every projection named has applied the latest event of every stream
+        given."""
         positions = [await self.logged(s) for s in stream_ids]
-        target = max(positions, default=0)
-        if target:
-            await self.positions.wait_for(projection, target, self.timeout)
+        await self.reached(max(positions, default=0), projections)
+
+    async def reached(self, position: int, projections: Sequence[str]) -> None:
+        """Return once every projection named has applied the log up to ``position``."""
+        if position:
+            for name in projections:
+                await self.positions.wait_for(name, position, self.timeout)

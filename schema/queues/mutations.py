@@ -41,7 +41,7 @@ async def _answer(info: strawberry.Info, result: Any) -> Any:
     if not isinstance(result, dict):
         return result
     services = info.context.services
-    await services.freshness.caught_up("queue_board", UUID(result["queue_id"]))
+    await services.freshness.caught_up(("queue_board",), UUID(result["queue_id"]))
     boards = await read_boards(services.store.pool, [result["centre"]])
     rows = boards.get(result["centre"])
     return QueuePayload(

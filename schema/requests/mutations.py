@@ -11,7 +11,7 @@ from khidma.core.domain.tracking import parse_tracking_number, request_id
 
 from ..common.commands import run
 from ..common.errors import Failure, InvalidTransition, NotAllowed, NotFound, ValidationError
-from .types import Request
+from .types import VIEWS, Request
 
 
 @strawberry.type(description="The request after the command, as the projections show it.")
@@ -33,8 +33,7 @@ async def _answer(info: strawberry.Info, result: dict[str, Any] | Failure) -> An
     number = result["tracking_number"]
     services = info.context.services
     stream = request_id(parse_tracking_number(number))
-    await services.freshness.caught_up("requests", stream)
-    await services.freshness.caught_up("request_timeline", stream)
+    await services.freshness.caught_up(VIEWS, stream)
     row = await services.store.pool.fetchrow(
         "SELECT * FROM requests WHERE tracking_number = $1", number
     )

@@ -13,6 +13,9 @@ from ..centres.types import Centre
 from ..common.names import Name
 from ..common.relay import Node, PageInfo, to_global_id
 
+# The projections a Request is read from: its row, and its timeline.
+VIEWS = ("requests", "request_timeline")
+
 
 @strawberry.type(description="One step in a request's history, in Arabic and English.")
 class TimelineEntry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 
+import asyncpg
 import strawberry
 
 from khidma.core.domain.errors import ValidationError
@@ -12,12 +13,19 @@ from khidma.core.domain.tracking import parse_tracking_number, request_id
 
 from ..centres.types import QueueBoard
 from ..loaders.boards import read_boards
+from ..loaders.requests import WITH_TIMELINE, timeline
 from ..permissions import scope
 from ..permissions.rules import RoleMayRun
-from ..requests.types import Request
+from ..requests.types import VIEWS, Request
 
 _UNSET = object()
-_ROW = "SELECT * FROM requests WHERE tracking_number = $1"
+_ROW = WITH_TIMELINE[0]  # the row and its timeline in one statement: as of the same moment
+
+
+def _shown(row: asyncpg.Record) -> tuple[int, int]:
+    """What an update shows: the row's version and how much of its timeline. The timeline can
+    lag the row: an update is due again once it catches up, though the row has not moved."""
+    return row["version"], len(timeline(row))
 
 
 async def _drain(queue: asyncio.Queue[int]) -> int:
@@ -50,19 +58,20 @@ class Subscription:
             if row is not None and not scope.can_see(actor, row):
                 yield None
                 return
-            last = row["version"] if row is not None else None
-            yield Request.of(row) if row is not None else None
+            last = _shown(row) if row is not None else None
+            yield Request.of(row, timeline(row)) if row is not None else None
             while True:
                 position = await _drain(changes)
-                if position:
-                    await services.freshness.positions.wait_for("requests", position)
+                # The hub wakes on the timeline's notice; the row must be as far on.
+                await services.freshness.reached(position, VIEWS)
                 row = await pool.fetchrow(_ROW, number)
-                if row is None or row["version"] == last:
+                if row is None or _shown(row) == last:
                     continue
                 if not scope.can_see(actor, row):
                     return
-                last = row["version"]
-                yield Request.of(row)
+                last = _shown(row)
+                info.context.read_anew()  # the connection's loaders hold what it read before
+                yield Request.of(row, timeline(row))
 
     @strawberry.subscription(
         permission_classes=[RoleMayRun],

@@ -15,6 +15,10 @@ from .test_mutations import submit
 
 SCHEMA = build_schema()
 UPDATED = "subscription S($n: String!) { requestUpdated(trackingNumber: $n) { status } }"
+TIMELINE = (
+    "subscription S($n: String!) { requestUpdated(trackingNumber: $n)"
+    " { status timeline { event } } }"
+)
 BOARD = "subscription B($c: String!) { queueBoard(centre: $c) { centre categories { waiting } } }"
 
 
@@ -38,6 +42,17 @@ async def _next(stream: Any) -> dict[str, Any]:
     return result.data
 
 
+async def cancel(api: Api, citizen: str, number: str) -> None:
+    cancelled = await api.gql(
+        "mutation C($key: String!, $n: String!) { cancelRequest(idempotencyKey: $key,"
+        ' trackingNumber: $n, reason: "changed my mind") { __typename } }',
+        citizen,
+        key=key(),
+        n=number,
+    )
+    assert cancelled["data"]["cancelRequest"]["__typename"] == "RequestPayload"
+
+
 async def test_many_subscribers_share_one_listen_connection(api: Api) -> None:
     citizen = api.citizen(HUDA)
     number = (await submit(api, citizen, key()))["request"]["trackingNumber"]
@@ -49,14 +64,7 @@ async def test_many_subscribers_share_one_listen_connection(api: Api) -> None:
         f'LISTEN "khidma_projections_{api.store.settings.db_schema}"',
     )
     assert listening == 1
-    cancelled = await api.gql(
-        "mutation C($key: String!, $n: String!) { cancelRequest(idempotencyKey: $key,"
-        ' trackingNumber: $n, reason: "changed my mind") { __typename } }',
-        citizen,
-        key=key(),
-        n=number,
-    )
-    assert cancelled["data"]["cancelRequest"]["__typename"] == "RequestPayload"
+    await cancel(api, citizen, number)
     for stream in streams:
         assert (await _next(stream))["requestUpdated"]["status"] == "cancelled"
         await stream.aclose()
@@ -82,4 +90,19 @@ async def test_the_queue_board_follows_tickets(api: Api) -> None:
     assert taken["data"]["takeTicket"]["__typename"] == "QueuePayload"
     after = (await _next(stream))["queueBoard"]
     assert sum(c["waiting"] for c in after["categories"]) == before + 1
+    await stream.aclose()
+
+
+async def test_each_update_reads_the_timeline_anew(api: Api) -> None:
+    """A subscription lives as long as its connection: its updates must not show what the
+    connection's loaders read before."""
+    citizen = api.citizen(HUDA)
+    number = (await submit(api, citizen, key()))["request"]["trackingNumber"]
+    stream = await _stream(api, TIMELINE, citizen, n=number)
+    first = (await _next(stream))["requestUpdated"]
+    assert first["timeline"][-1]["event"] == "FeeAssessed"
+    await cancel(api, citizen, number)
+    updated = (await _next(stream))["requestUpdated"]
+    assert updated["status"] == "cancelled"
+    assert [e["event"] for e in updated["timeline"]][-2:] == ["FeeAssessed", "Cancelled"]
     await stream.aclose()
