@@ -97,6 +97,16 @@ class Decoded:
         return f"{self.family}.{self.name} at position {self.position} ({self.topic})"
 
 
+def undecoded(record: RecordedEvent, kind: Kind | None) -> Decoded:
+    """A record that could not be decoded, as an event that names it (its state left empty)."""
+    assert record.position is not None
+    return Decoded(
+        record.position, record.stream_id, record.version, record.topic,
+        kind.family if kind else "?", kind.name if kind else record.topic.rpartition(".")[2],
+        {}, record.metadata, record.recorded_at, record.recorded_at,
+    )  # fmt: skip
+
+
 def _kind_of(topic: str) -> Kind | None:
     try:
         cls = resolve_topic(topic)

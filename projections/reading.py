@@ -14,7 +14,7 @@ import asyncpg
 
 from khidma.core.events import EventStore, RecordedEvent
 
-from .decoding import ROW_COLUMNS, Decoded, Decoder, recorded_from_row
+from .decoding import ROW_COLUMNS, Decoded, Decoder, recorded_from_row, undecoded
 from .projection import ProjectionError
 
 
@@ -74,11 +74,6 @@ def _decode(decoder: Decoder, record: RecordedEvent) -> Decoded | None:
     try:
         return decoder.decode(record)
     except Exception as error:
-        kind = decoder.kind(record.topic)
-        assert record.position is not None
-        event = Decoded(
-            record.position, record.stream_id, record.version, record.topic,
-            kind.family if kind else "?", kind.name if kind else record.topic, {},
-            record.metadata, record.recorded_at, record.recorded_at,
-        )  # fmt: skip
-        raise ProjectionError("replay", event, error) from error
+        raise ProjectionError(
+            "replay", undecoded(record, decoder.kind(record.topic)), error
+        ) from error

@@ -17,11 +17,12 @@ from enum import StrEnum
 
 import asyncpg
 
-from khidma.core.events import CONNECTION_ERRORS, EventStore, Lag, RecordedEvent
+from khidma.core.events import CONNECTION_ERRORS, EventStore, Lag
 from khidma.core.events.locks import lock_key
 
 from . import storage
-from .decoding import Decoded, Decoder
+from .decoding import Decoded, undecoded
+from .feed import Batch, Feed
 from .positions import Positions
 from .projection import Projection, ProjectionError
 
@@ -60,13 +61,16 @@ class Runner:
         *,
         batch: int = DEFAULT_BATCH,
         standby_poll: float | None = None,
+        feed: Feed | None = None,
     ) -> None:
+        """``feed``: shared with the process's other runners (see feed.py), else its own."""
         self.store = store
         self.projection = projection
         self.positions = positions or Positions(store)
         self.batch = batch
         self.standby_poll = store.settings.poll_interval if standby_poll is None else standby_poll
-        self.decoder = Decoder(projection.wants)
+        self.feed = feed or Feed(store, projection.wants)
+        self._follows: dict[str, bool] = {}  # by topic
         self.tables = projection.tables()
         self.status = Status.STARTING
         self.position = 0
@@ -158,14 +162,15 @@ class Runner:
         self.positions.advanced(self.name, self.position)
         if state.error:
             await storage.clear_error(conn, self.projection)
-        read: asyncio.Task[list[RecordedEvent]] | None = None
+        read: asyncio.Task[Batch] | None = None
         try:
             while (until is None or self.position < until) and not self._stopping.is_set():
                 token = self.store.progress.token()
                 if read is None:
-                    read = asyncio.create_task(self.store.read_all(self.position, self.batch))
-                records = await read
+                    read = asyncio.create_task(self.feed.read(self.position, self.batch, self))
+                batch = await read
                 read = None
+                records = batch.records
                 if not records:
                     if until is not None and self.position >= until:
                         break
@@ -174,9 +179,9 @@ class Runner:
                 last = records[-1].position
                 assert last is not None
                 if len(records) == self.batch:  # read the next batch while this one applies
-                    read = asyncio.create_task(self.store.read_all(last, self.batch))
+                    read = asyncio.create_task(self.feed.read(last, self.batch, self))
                 try:
-                    await self._apply(conn, records)
+                    await self._apply(conn, batch)
                 except _Moved as moved:
                     log.info("projection %s: moved to position %d", self.name, moved.position)
                     self.position = moved.position
@@ -191,6 +196,7 @@ class Runner:
                 read.cancel()
                 with contextlib.suppress(asyncio.CancelledError, *CONNECTION_ERRORS):
                     await read
+            self.feed.leave(self)
         return True
 
     async def _fail(self, error: ProjectionError) -> None:
@@ -199,33 +205,38 @@ class Runner:
         log.error("%s; projection stopped", error)
         await storage.record_error(self.store.pool, self.projection, str(error), error.position)
 
-    def _decode(self, records: Sequence[RecordedEvent]) -> list[Decoded]:
-        decoded: list[Decoded] = []
-        for record in records:
-            try:
-                event = self.decoder.decode(record)
-            except Exception as error:
-                raise ProjectionError(self.name, _undecodable(record), error) from error
-            if event is not None:
-                decoded.append(event)
-        return decoded
+    def _select(self, batch: Batch) -> tuple[list[Decoded], ProjectionError | None]:
+        """The batch's events this projection follows, up to the first of them that could not
+        be decoded, and the error naming that one (None if there is none)."""
+        events: list[Decoded] = []
+        follows = self._follows
+        for record, item in zip(batch.records, batch.decoded, strict=True):
+            if item is None:
+                continue
+            topic = record.topic
+            if topic not in follows:
+                kind = self.feed.decoder.kind(topic)
+                follows[topic] = kind is not None and self.projection.wants(kind)
+            if not follows[topic]:
+                continue
+            if isinstance(item, Exception):
+                failure = ProjectionError(
+                    self.name, undecoded(record, self.feed.decoder.kind(topic)), item
+                )
+                failure.__cause__ = item
+                return events, failure
+            events.append(item)
+        return events, None
 
-    async def _apply(self, conn: asyncpg.Connection, records: Sequence[RecordedEvent]) -> None:
-        last = records[-1].position
+    async def _apply(self, conn: asyncpg.Connection, batch: Batch) -> None:
+        last = batch.records[-1].position
         assert last is not None
-        try:
-            events = self._decode(records)
-        except ProjectionError:
+        events, undecodable = self._select(batch)
+        if undecodable is not None:
             # Apply everything before the event that cannot be decoded, then stop at it.
-            good = []
-            for record in records:
-                try:
-                    good.extend(self._decode([record]))
-                except ProjectionError:
-                    if good:
-                        await self._commit(conn, good, good[-1].position)
-                    raise
-            raise
+            if events:
+                await self._commit(conn, events, events[-1].position)
+            raise undecodable
         try:
             await self._commit(conn, events, last)
         except (_Moved, *CONNECTION_ERRORS):
@@ -288,19 +299,3 @@ def _raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
-
-
-def _undecodable(record: RecordedEvent) -> Decoded:
-    assert record.position is not None
-    return Decoded(
-        record.position,
-        record.stream_id,
-        record.version,
-        record.topic,
-        "?",
-        record.topic.rpartition(".")[2],
-        {},
-        record.metadata,
-        record.recorded_at,
-        record.recorded_at,
-    )

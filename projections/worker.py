@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from khidma.core.events import EventStore, Lag
 
+from .feed import Feed
 from .positions import Positions
 from .registry import projections
 from .runner import DEFAULT_BATCH, Runner, Status
@@ -38,9 +39,14 @@ class ProjectionWorker:
     ) -> None:
         self.store = store
         self.positions = Positions(store)
+        chosen = projections(names)
+        # One read and one decoding of each batch for all the runners (see feed.py).
+        feed = Feed.of(store, chosen)
         self.runners = {
-            p.name: Runner(store, p, self.positions, batch=batch, standby_poll=standby_poll)
-            for p in projections(names)
+            p.name: Runner(
+                store, p, self.positions, batch=batch, standby_poll=standby_poll, feed=feed
+            )
+            for p in chosen
         }
         self._tasks: list[asyncio.Task[None]] = []
 

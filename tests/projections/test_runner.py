@@ -16,6 +16,7 @@ from khidma.core.app import Khidma
 from khidma.core.app.demo import load_demo
 from khidma.core.config import Settings
 from khidma.core.events import EventStore, NewEvent
+from khidma.projections.feed import Feed
 from khidma.projections.positions import Positions
 from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
@@ -67,23 +68,31 @@ async def test_waiting_past_the_head_times_out_naming_the_projection(store: Even
         await Positions(store).wait_for("requests", 10, timeout=0.2)
 
 
-async def _bad_event(store: EventStore) -> int:
-    """A submission whose state lacks every field: no request projection can apply it."""
+async def _bad_event(store: EventStore, data: bytes) -> int:
+    """A submission no request projection can apply."""
     topic = "khidma.core.domain.request:ServiceRequest.Submitted"
-    appended = await store.append(uuid.uuid4(), [NewEvent(topic, b'{"at": null}')], 0)
+    appended = await store.append(uuid.uuid4(), [NewEvent(topic, data)], 0)
     return (await store.sequenced(appended, timeout=60))[0]
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own feeds", "one feed"])
+@pytest.mark.parametrize(
+    "data",
+    [b'{"at": null}', b"not json"],  # its state lacks every field; it cannot be decoded
+    ids=["unfit", "undecodable"],
+)
 async def test_an_event_a_projection_cannot_apply_stops_it_and_the_others_go_on(
-    store: EventStore,
+    store: EventStore, data: bytes, shared: bool
 ) -> None:
     await load_demo(Khidma(store))
-    bad = await _bad_event(store)
+    bad = await _bad_event(store, data)
     queue_topic = "khidma.core.domain.queue:Queue.TicketRecalled"
     await store.append(uuid.uuid4(), [NewEvent(queue_topic, b"{}")], 0)
     await logged(store)
     head = await store.head()
-    runners = {p.name: Runner(store, p, batch=50) for p in projections()}
+    chosen = projections()
+    feed = Feed.of(store, chosen) if shared else None  # as a worker's runners share one
+    runners = {p.name: Runner(store, p, batch=50, feed=feed) for p in chosen}
     await asyncio.gather(*(r.run(until=head) for r in runners.values()))
     for name in ("requests", "request_timeline", "sla", "agency_backlog", "centre_daily_stats"):
         runner = runners[name]
