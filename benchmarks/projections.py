@@ -7,6 +7,11 @@ process against the same database; the log is written first by benchmarks/genera
 subprocess, so this process's peak memory is the rebuild's.
 
     .venv/bin/python benchmarks/projections.py [--events 1000000] [--database-url URL] [--keep]
+        [--live]
+
+With ``--live``, the live runners are measured too, after the rebuild: the live tables are
+emptied and every projection's runner (one ``ProjectionWorker``, as ``khidma serve`` runs them)
+catches up from the start of the log, in batches as it follows new events.
 
 The database is ``--database-url``, else ``KHIDMA_DATABASE_URL``, else a throwaway embedded
 PostgreSQL. The last line printed is one JSON object.
@@ -28,8 +33,10 @@ from append import drop_schema, logged_head, target_database
 
 from khidma.core.config import Settings
 from khidma.core.events import EventStore
+from khidma.projections import storage
 from khidma.projections.registry import projections
 from khidma.projections.replay import rebuild
+from khidma.projections.worker import ProjectionWorker
 
 HERE = Path(__file__).resolve().parent
 _FLOOR = (
@@ -73,7 +80,34 @@ async def replay(url: str, schema: str) -> tuple[int, float, float]:
         await store.close()
 
 
-async def run(url: str, schema: str, events: int) -> dict[str, object]:
+async def live(url: str, schema: str) -> tuple[int, float, float]:
+    """The live runners catching up from an empty start: events, seconds and CPU seconds."""
+    settings = Settings(database_url=url, db_schema=schema)
+    store = await EventStore.open(url, settings)
+    try:
+        async with store.pool.acquire() as conn, conn.transaction():
+            for projection in projections():
+                for table in projection.tables().values():
+                    await conn.execute(f"TRUNCATE {table}")
+                await conn.execute(
+                    "UPDATE tracking SET position = 0 WHERE tracker = $1 AND upstream = $2",
+                    storage.tracker(projection),
+                    storage.UPSTREAM,
+                )
+        head = await store.head()
+        worker = ProjectionWorker(store)
+        started, cpu = time.perf_counter(), time.process_time()
+        await worker.start()
+        try:
+            await worker.wait_for_all(head, timeout=3600)
+        finally:
+            await worker.stop()
+        return head, time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        await store.close()
+
+
+async def run(url: str, schema: str, events: int, with_live: bool) -> dict[str, object]:
     head = await logged_head(url, schema)
     if head < events:
         print(f"generating {events:,} events into {schema}…", flush=True)
@@ -94,6 +128,18 @@ async def run(url: str, schema: str, events: int) -> dict[str, object]:
     floor_2, floor_2s = await floor(url, schema)  # once more: the cache was warm for both
     floor_rate = max(floor_rows / floor_s, floor_2 / floor_2s)
     rate = replayed / replay_s
+    followed: dict[str, object] = {}
+    if with_live:
+        caught_up, live_s, live_cpu = await live(url, schema)
+        print(
+            f"live runners: {caught_up:,} events in {live_s:.1f}s ({caught_up / live_s:,.0f}/s),"
+            f" {live_cpu / caught_up * 1e6:.0f} µs of this process's CPU per event"
+        )
+        followed = {
+            "live_per_s": round(caught_up / live_s),
+            "live_ratio": round(caught_up / live_s / floor_rate, 3),
+            "live_cpu_us_per_event": round(live_cpu / caught_up * 1e6, 1),
+        }
     return {
         "benchmark": "projections",
         "events": replayed,
@@ -102,6 +148,7 @@ async def run(url: str, schema: str, events: int) -> dict[str, object]:
         "ratio": round(rate / floor_rate, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpu_us_per_event": round(replay_cpu / replayed * 1e6, 1),  # steadier than the rate
+        **followed,
     }
 
 
@@ -112,11 +159,13 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the generated log (reused by the next run)"
     )
+    parser.add_argument("--live", action="store_true", help="also time the live runners")
     args = parser.parse_args()
     schema = f"bench_projections_{args.events}"
     with target_database(args.database_url) as url:
         try:
-            result = asyncio.run(run(url, schema, args.events))  # as `khidma replay` runs
+            # As `khidma replay` runs: asyncio's loop.
+            result = asyncio.run(run(url, schema, args.events, args.live))
         finally:
             if not args.keep:
                 asyncio.run(drop_schema(url, schema))
