@@ -36,7 +36,9 @@ class Projection(ABC):
 
     ``apply`` runs inside the runner's transaction, with the batch's tracking position; it must
     be a pure function of the events (no clocks), so that a rebuild equals the incremental
-    result. Bump ``version`` when ``ddl`` changes: the runner then rebuilds the tables.
+    result. Bump ``version`` when ``ddl`` changes: the runner then rebuilds the tables. It must
+    not change the events it is given: the projections of a rebuild, and the runners of a
+    process (feed.py), share them.
 
     A rebuild may keep rows in memory across batches (:meth:`retain`): the RowSets of
     :meth:`rows` then hold rows not yet in their tables until :meth:`finish`, so anything that
