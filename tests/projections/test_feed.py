@@ -71,3 +71,17 @@ async def test_nobody_waits_for_a_runner_that_left(store: EventStore) -> None:
     assert not ahead.done()
     feed.leave("stopped")
     assert (await asyncio.wait_for(ahead, PACE)).records[0].position == 21
+
+
+async def test_a_read_nobody_waits_for_is_cancelled(store: EventStore) -> None:
+    await _demo(store)
+    feed = Feed.of(store, projections())
+    waiting = asyncio.create_task(feed.read(0, 10, "stopping"))
+    await asyncio.sleep(0)  # the read is under way
+    (reading,) = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Feed._read"]
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.wait([reading], timeout=10)
+    assert reading.cancelled()
+    assert (await feed.read(0, 10, "next")).records[0].position == 1  # read again, in full
