@@ -25,9 +25,11 @@ class Positions:
         self._signal = Signal()
 
     def advanced(self, name: str, position: int) -> None:
+        # Waiters wake only for a move: ``position`` reports what it read here too, and a
+        # waiter woken by its own look-up would look again at once, and again, without end.
         if position > self._known.get(name, -1):
             self._known[name] = position
-        self._signal.fire()
+            self._signal.fire()
 
     async def position(self, name: str) -> int:
         """The position the projection's tables reflect now (0 before its first batch)."""
