@@ -63,13 +63,14 @@ class Runner:
         standby_poll: float | None = None,
         feed: Feed | None = None,
     ) -> None:
-        """``feed``: shared with the process's other runners (see feed.py), else its own."""
+        """``feed``: shared with the process's other runners (see feed.py), else its own,
+        which holds nothing back: nobody else would read it."""
         self.store = store
         self.projection = projection
         self.positions = positions or Positions(store)
         self.batch = batch
         self.standby_poll = store.settings.poll_interval if standby_poll is None else standby_poll
-        self.feed = feed or Feed(store, projection.wants)
+        self.feed = feed or Feed(store, projection.wants, window=0)
         self._follows: dict[str, bool] = {}  # by topic
         self.tables = projection.tables()
         self.status = Status.STARTING
