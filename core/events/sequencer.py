@@ -64,10 +64,14 @@ class Sequencer:
         self.first_positions: OrderedDict[int, int] = OrderedDict()
 
     def advance(self, cursor: Cursor) -> None:
-        """Move the known cursor forward (never back) and wake whoever waits on it."""
+        """Move the known cursor forward (never back) and wake whoever waits on it.
+
+        Only a move wakes anyone: a reader at the end of the log runs a pass that logs
+        nothing, and woken by it, would read and pass again at once, without end.
+        """
         if cursor > self.cursor:
             self.cursor = cursor
-        self._progress.fire()
+            self._progress.fire()
 
     async def run_once(self, unless: Callable[[Cursor], bool] | None = None) -> int | None:
         """One pass: the number of events logged, or None if another process is sequencing.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 import pytest
@@ -38,6 +39,27 @@ async def test_subscribe_yields_history_then_new_events(store: EventStore) -> No
     await until(lambda: len(got) == 4)
     task.cancel()
     assert [e.position for e in got] == [2, 3, 4, 5]
+
+
+async def test_at_the_end_of_the_log_a_subscriber_waits_quietly(store: EventStore) -> None:
+    """Reaching the end runs a pass that logs nothing: it must not wake the reader again."""
+    passes = 0
+    run_once = store.sequencer.run_once
+
+    async def counted(*args: Any, **kwargs: Any) -> int | None:
+        nonlocal passes
+        passes += 1
+        return await run_once(*args, **kwargs)
+
+    store.sequencer.run_once = counted  # type: ignore[method-assign]
+    await store.append(new_stream(), events(2), 0)
+    got: list[RecordedEvent] = []
+    task = asyncio.create_task(collect(store, got))
+    await until(lambda: len(got) == 2)
+    passes = 0
+    await asyncio.sleep(0.5)
+    task.cancel()
+    assert passes <= 2 + 0.5 / store.settings.poll_interval, passes  # a look per poll
 
 
 async def test_subscribe_filters_topics(store: EventStore) -> None:
