@@ -70,8 +70,7 @@ class Runner:
         self.positions = positions or Positions(store)
         self.batch = batch
         self.standby_poll = store.settings.poll_interval if standby_poll is None else standby_poll
-        self.feed = feed or Feed(store, projection.wants, window=0)
-        self._follows: dict[str, bool] = {}  # by topic
+        self.feed = feed or Feed.of(store, [projection], window=0)
         self.tables = projection.tables()
         self.status = Status.STARTING
         self.position = 0
@@ -210,20 +209,15 @@ class Runner:
         """The batch's events this projection follows, up to the first of them that could not
         be decoded, and the error naming that one (None if there is none)."""
         events: list[Decoded] = []
-        follows = self._follows
+        kind_of, wants = self.feed.decoder.kind, self.projection.wants
         for record, item in zip(batch.records, batch.decoded, strict=True):
             if item is None:
                 continue
-            topic = record.topic
-            if topic not in follows:
-                kind = self.feed.decoder.kind(topic)
-                follows[topic] = kind is not None and self.projection.wants(kind)
-            if not follows[topic]:
+            kind = kind_of(record.topic)
+            if kind is None or not wants(kind):
                 continue
             if isinstance(item, Exception):
-                failure = ProjectionError(
-                    self.name, undecoded(record, self.feed.decoder.kind(topic)), item
-                )
+                failure = ProjectionError(self.name, undecoded(record, kind), item)
                 failure.__cause__ = item
                 return events, failure
             events.append(item)

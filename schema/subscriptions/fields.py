@@ -65,11 +65,11 @@ class Subscription:
                 # The hub wakes on the timeline's notice; the row must be as far on.
                 await services.freshness.reached(position, VIEWS)
                 row = await pool.fetchrow(_ROW, number)
-                if row is None or _shown(row) == last:
+                if row is None or (shown := _shown(row)) == last:
                     continue
                 if not scope.can_see(actor, row):
                     return
-                last = _shown(row)
+                last = shown
                 info.context.read_anew()  # the connection's loaders hold what it read before
                 yield Request.of(row, timeline(row))
 
